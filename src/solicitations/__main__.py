@@ -1,0 +1,3 @@
+from solicitations.entrypoints.cli import main
+
+main()

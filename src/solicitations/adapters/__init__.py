@@ -1,0 +1,1 @@
+"""Adapters: the store, token hashing and the other things that talk to the world."""

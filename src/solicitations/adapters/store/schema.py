@@ -1,0 +1,66 @@
+"""Tables, as SQLAlchemy Core metadata. Times are integer epoch seconds: portable and cheap to compare."""
+
+from sqlalchemy import BigInteger, Boolean, Column, Index, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+ID = 64
+
+sellers = Table(
+    "sellers",
+    metadata,
+    Column("seller_id", String(ID), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("marketplace_ids", Text, nullable=False),  # JSON array
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("application_id", String(ID), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("roles", Text, nullable=False),  # JSON array
+    Column("created_at", BigInteger, nullable=False),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 hex: the token itself is never stored
+    Column("seller_id", String(ID), nullable=False),
+    Column("application_id", String(ID), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("amazon_order_id", String(ID), primary_key=True),
+    Column("seller_id", String(ID), nullable=False),
+    Column("marketplace_id", String(20), nullable=False),
+    Column("order_status", String(32), nullable=False),
+    Column("purchase_date", BigInteger),
+    Column("earliest_delivery_date", BigInteger),
+    Column("latest_delivery_date", BigInteger),
+    Column("fulfillment_channel", String(8)),
+    Column("buyer_email", String(254)),
+    Column("buyer_locale", String(8)),
+    Column("buyer_opted_out", Boolean, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_orders_seller_id", "seller_id"),
+)
+
+# The primary key on amazon_order_id is the arbiter of "one solicitation per order, ever".
+solicitations = Table(
+    "solicitations",
+    metadata,
+    Column("amazon_order_id", String(ID), primary_key=True),
+    Column("action", String(64), nullable=False),
+    Column("seller_id", String(ID), nullable=False),
+    Column("application_id", String(ID), nullable=False),
+    Column("marketplace_id", String(20), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("request_id", String(64), nullable=False),
+)

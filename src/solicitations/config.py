@@ -1,0 +1,21 @@
+"""Settings, read from SOLICITATIONS_* environment variables (pydantic-settings)."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOLICITATIONS_", extra="ignore")
+
+    database_url: str = Field("sqlite:///./solicitations.db", description="SQLAlchemy URL of the store")
+    sqlite_synchronous: str = Field(
+        "FULL", description="SQLite PRAGMA synchronous: FULL survives power loss; NORMAL is faster"
+    )
+    admin_token: str | None = Field(None, description="Bearer token of the admin API; unset = no admin API")
+    access_token_ttl_seconds: int = Field(3600, description="Lifetime of minted access tokens")
+    token_cache_seconds: float = Field(
+        1.0, description="How long a node trusts a token lookup: the bound on revocation taking effect"
+    )
+    max_body_bytes: int = Field(1024 * 1024, description="Larger request bodies get 413")
+    access_log: bool = Field(True, description="One JSON log line per request")
+    log_level: str = Field("INFO", description="Python logging level")

@@ -1,0 +1,163 @@
+"""Orders as the Orders API shapes them, reduced to the fields the solicitation rules read."""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from solicitations.domain.marketplaces import MARKETPLACES
+
+ORDER_STATUSES = frozenset(
+    {
+        "PendingAvailability",
+        "Pending",
+        "Unshipped",
+        "PartiallyShipped",
+        "Shipped",
+        "InvoiceUnconfirmed",
+        "Canceled",
+        "Unfulfillable",
+    }
+)
+FULFILLMENT_CHANNELS = frozenset({"AFN", "MFN"})
+MAX_ID_LENGTH = 64
+_LOCALE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class InvalidOrder(ValueError):
+    """An order document that cannot be stored; the message says which field and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    amazon_order_id: str
+    seller_id: str
+    marketplace_id: str
+    order_status: str
+    purchase_date: datetime | None = None
+    earliest_delivery_date: datetime | None = None
+    latest_delivery_date: datetime | None = None
+    fulfillment_channel: str | None = None
+    buyer_email: str | None = None
+    buyer_locale: str | None = None
+    buyer_opted_out: bool = False
+
+    def locale(self) -> str:
+        """The language the buyer reads: their own, else the marketplace's."""
+        return self.buyer_locale or MARKETPLACES[self.marketplace_id].default_locale
+
+    def to_document(self) -> dict[str, Any]:
+        """The Orders-API-shaped JSON object this order was read from (normalised)."""
+        doc: dict[str, Any] = {
+            "AmazonOrderId": self.amazon_order_id,
+            "SellerId": self.seller_id,
+            "MarketplaceId": self.marketplace_id,
+            "OrderStatus": self.order_status,
+        }
+        for key, value in (
+            ("PurchaseDate", self.purchase_date),
+            ("EarliestDeliveryDate", self.earliest_delivery_date),
+            ("LatestDeliveryDate", self.latest_delivery_date),
+        ):
+            if value is not None:
+                doc[key] = format_timestamp(value)
+        if self.fulfillment_channel is not None:
+            doc["FulfillmentChannel"] = self.fulfillment_channel
+        if self.buyer_email is not None:
+            doc["BuyerInfo"] = {"BuyerEmail": self.buyer_email}
+        if self.buyer_locale is not None:
+            doc["BuyerLocale"] = self.buyer_locale
+        doc["BuyerOptedOut"] = self.buyer_opted_out
+        return doc
+
+
+def format_timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, as the Orders API writes dates."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(value: object, field: str) -> datetime:
+    if not isinstance(value, str) or not value:
+        raise InvalidOrder(f"{field} must be an ISO 8601 date-time string")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError as exc:
+        raise InvalidOrder(f"{field} is not an ISO 8601 date-time: {value[:40]!r}") from exc
+    if parsed.tzinfo is None:
+        raise InvalidOrder(f"{field} must carry a time zone (for example Z)")
+    return parsed.astimezone(UTC)
+
+
+def _text(doc: Mapping[str, Any], field: str, *, required: bool) -> str | None:
+    value = doc.get(field)
+    if value is None:
+        if required:
+            raise InvalidOrder(f"{field} is required")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidOrder(f"{field} must be a non-empty string")
+    return value
+
+
+def validate_order_id(order_id: object) -> str:
+    if not isinstance(order_id, str) or not order_id.strip():
+        raise InvalidOrder("AmazonOrderId must be a non-empty string")
+    if len(order_id) > MAX_ID_LENGTH:
+        raise InvalidOrder(f"AmazonOrderId is longer than {MAX_ID_LENGTH} characters")
+    if "/" in order_id or any(ord(c) < 32 for c in order_id):
+        raise InvalidOrder("AmazonOrderId must not contain '/' or control characters")
+    return order_id
+
+
+def order_from_document(doc: object, *, default_seller_id: str | None = None) -> Order:
+    """Read one Orders-API-shaped object (plus SellerId, BuyerLocale, BuyerOptedOut) or say why not."""
+    if not isinstance(doc, Mapping):
+        raise InvalidOrder("an order must be a JSON object")
+    order_id = validate_order_id(doc.get("AmazonOrderId"))
+    seller_id = _text(doc, "SellerId", required=default_seller_id is None) or default_seller_id
+    assert seller_id is not None
+    if len(seller_id) > MAX_ID_LENGTH:
+        raise InvalidOrder(f"SellerId is longer than {MAX_ID_LENGTH} characters")
+    marketplace_id = _text(doc, "MarketplaceId", required=True)
+    if marketplace_id not in MARKETPLACES:
+        raise InvalidOrder(f"MarketplaceId {str(marketplace_id)[:40]!r} is not a known marketplace")
+    status = _text(doc, "OrderStatus", required=True)
+    if status not in ORDER_STATUSES:
+        raise InvalidOrder(f"OrderStatus {str(status)[:40]!r} is not an Orders API status")
+    channel = _text(doc, "FulfillmentChannel", required=False)
+    if channel is not None and channel not in FULFILLMENT_CHANNELS:
+        raise InvalidOrder("FulfillmentChannel must be AFN or MFN")
+    dates = {
+        field: parse_timestamp(doc[field], field) if doc.get(field) is not None else None
+        for field in ("PurchaseDate", "EarliestDeliveryDate", "LatestDeliveryDate")
+    }
+    earliest, latest = dates["EarliestDeliveryDate"], dates["LatestDeliveryDate"]
+    if earliest is not None and latest is not None and latest < earliest:
+        raise InvalidOrder("LatestDeliveryDate is before EarliestDeliveryDate")
+    buyer_info = doc.get("BuyerInfo")
+    if buyer_info is not None and not isinstance(buyer_info, Mapping):
+        raise InvalidOrder("BuyerInfo must be an object")
+    email = _text(buyer_info, "BuyerEmail", required=False) if buyer_info else None
+    if email is not None and (len(email) > 254 or not _EMAIL.match(email)):
+        raise InvalidOrder("BuyerInfo.BuyerEmail is not an email address")
+    locale = _text(doc, "BuyerLocale", required=False)
+    if locale is not None and not _LOCALE.match(locale):
+        raise InvalidOrder("BuyerLocale must look like de_DE")
+    opted_out = doc.get("BuyerOptedOut", False)
+    if not isinstance(opted_out, bool):
+        raise InvalidOrder("BuyerOptedOut must be true or false")
+    return Order(
+        amazon_order_id=order_id,
+        seller_id=seller_id,
+        marketplace_id=marketplace_id,
+        order_status=status,
+        purchase_date=dates["PurchaseDate"],
+        earliest_delivery_date=earliest,
+        latest_delivery_date=latest,
+        fulfillment_channel=channel,
+        buyer_email=email,
+        buyer_locale=locale,
+        buyer_opted_out=opted_out,
+    )

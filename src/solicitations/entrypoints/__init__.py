@@ -1,0 +1,1 @@
+"""Thin entrypoints: the HTTP app and the command line."""

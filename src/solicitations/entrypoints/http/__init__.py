@@ -1,0 +1,1 @@
+"""The HTTP surface: Starlette routes, HAL and error rendering, the OpenAPI document."""

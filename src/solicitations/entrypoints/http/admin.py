@@ -1,0 +1,70 @@
+"""The admin API for operators and test suites, behind `Authorization: Bearer <admin token>`."""
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from solicitations.bootstrap import Container
+from solicitations.domain import errors
+from solicitations.entrypoints.http import rendering
+from solicitations.entrypoints.http.requests import json_body
+from solicitations.service.ports import StoreUnavailable
+
+Handler = Callable[[Request], Awaitable[Any]]
+
+
+def admin_routes(container: Container, admin_token: str) -> list[Route]:
+    expected = f"Bearer {admin_token}".encode()
+    admin = container.admin
+    limit = container.settings.max_body_bytes
+
+    def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            request_id = rendering.new_request_id()
+            given = request.headers.get("authorization", "").encode("utf-8", "surrogateescape")
+            if not hmac.compare_digest(given, expected):
+                return rendering.error_response(errors.ADMIN_UNAUTHORIZED, request_id)
+            try:
+                return rendering.json_response(await handler(request), request_id)
+            except errors.ApiError as raised:
+                error = raised.failure
+                return rendering.error_response(error, request_id)
+            except StoreUnavailable:
+                return rendering.error_response(errors.SERVICE_UNAVAILABLE, request_id)
+
+        return endpoint
+
+    async def body(request: Request) -> Any:
+        decoded = await json_body(request, limit)
+        if decoded is None:
+            raise errors.ApiError(errors.INVALID_INPUT.with_details("a JSON object body is required"))
+        return decoded
+
+    async def put_seller(request: Request) -> Any:
+        seller = admin.put_seller(request.path_params["sellerId"], await body(request))
+        return {
+            "sellerId": seller.seller_id,
+            "name": seller.name,
+            "marketplaceIds": list(seller.marketplace_ids),
+        }
+
+    async def put_order(request: Request) -> Any:
+        return admin.put_order(request.path_params["amazonOrderId"], await body(request)).to_document()
+
+    async def issue_token(request: Request) -> Any:
+        issued = admin.issue_access_token(await body(request))
+        return {"access_token": issued.access_token, "expires_in": issued.expires_in}
+
+    async def get_order(request: Request) -> Any:
+        return admin.describe_order(request.path_params["amazonOrderId"])
+
+    return [
+        Route("/admin/v1/sellers/{sellerId}", guarded(put_seller), methods=["PUT"]),
+        Route("/admin/v1/orders/{amazonOrderId}", guarded(put_order), methods=["PUT"]),
+        Route("/admin/v1/orders/{amazonOrderId}", guarded(get_order), methods=["GET"]),
+        Route("/admin/v1/access-tokens", guarded(issue_token), methods=["POST"]),
+    ]

@@ -1,0 +1,151 @@
+"""The ASGI application: Solicitations API routes, the admin API, health and the OpenAPI document."""
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from solicitations.bootstrap import Container
+from solicitations.domain import errors
+from solicitations.domain.actions import PRODUCT_REVIEW_AND_SELLER_FEEDBACK
+from solicitations.domain.callers import Caller
+from solicitations.domain.usage_plans import (
+    CREATE_REVIEW_SOLICITATION,
+    DEFAULT_PLANS,
+    GET_ACTIONS,
+    RATE_LIMIT_HEADER_STATUSES,
+)
+from solicitations.entrypoints.http import rendering
+from solicitations.entrypoints.http.openapi import openapi_document
+from solicitations.entrypoints.http.requests import json_body, marketplace_id
+from solicitations.service.ports import StoreUnavailable
+
+access_log = logging.getLogger("solicitations.access")
+log = logging.getLogger("solicitations.http")
+
+Operation = Callable[[Request, Caller, str], Awaitable[Response]]
+ORDER = "/solicitations/v1/orders/{amazonOrderId}"
+ACTION = ORDER + "/solicitations/productReviewAndSellerFeedback"
+
+
+def create_app(container: Container) -> Starlette:
+    """The app for one container; the container is closed when the app shuts down."""
+    settings = container.settings
+    authenticator = container.authenticator
+    service = container.solicitations
+    log_requests = settings.access_log
+
+    def finish(response: Response, request_id: str, operation: str, started: float, seller_id: str | None) -> Response:
+        if log_requests:
+            access_log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "operation": operation,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "seller_id": seller_id,
+                },
+            )
+        return response
+
+    def operation(name: str | None, handler: Operation) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap a Solicitations operation: request id, caller, errors in Amazon's shape, plan header."""
+        plan_header = {} if name is None else {"x-amzn-RateLimit-Limit": DEFAULT_PLANS[name].header_value()}
+        label = name or "getSolicitationActionSchema"
+
+        async def endpoint(request: Request) -> Response:
+            started = time.perf_counter()
+            request_id = rendering.new_request_id()
+            seller_id = None
+            try:
+                caller = authenticator.authenticate(request.headers.get("x-amz-access-token"))
+                seller_id = caller.seller_id
+                response = await handler(request, caller, request_id)
+                response.headers.update(plan_header)
+            except errors.ApiError as raised:
+                error = raised.failure
+                extra = plan_header if error.status in RATE_LIMIT_HEADER_STATUSES else None
+                response = rendering.error_response(error, request_id, extra)
+            except StoreUnavailable as exc:
+                log.warning("store unavailable", extra={"request_id": request_id, "error": str(exc)})
+                response = rendering.error_response(errors.SERVICE_UNAVAILABLE, request_id)
+            return finish(response, request_id, label, started, seller_id)
+
+        return endpoint
+
+    async def get_actions(request: Request, caller: Caller, request_id: str) -> Response:
+        marketplace = marketplace_id(request)
+        order_id = request.path_params["amazonOrderId"]
+        actions = service.available_actions(caller, order_id, marketplace)
+        return rendering.json_response(
+            rendering.actions_body(order_id, marketplace, actions), request_id, media_type=rendering.HAL
+        )
+
+    async def create_solicitation(request: Request, caller: Caller, request_id: str) -> Response:
+        marketplace = marketplace_id(request)
+        await json_body(request, settings.max_body_bytes)  # must be readable; its fields are ignored
+        service.solicit(
+            caller,
+            request.path_params["amazonOrderId"],
+            marketplace,
+            PRODUCT_REVIEW_AND_SELLER_FEEDBACK.name,
+            request_id,
+        )
+        return rendering.json_response(b"{}", request_id, 201, rendering.HAL)
+
+    async def get_schema(request: Request, caller: Caller, request_id: str) -> Response:
+        order_id = request.path_params["amazonOrderId"]
+        action = service.action_schema(caller, order_id, PRODUCT_REVIEW_AND_SELLER_FEEDBACK.name)
+        return rendering.json_response(rendering.schema_body(order_id, action), request_id, media_type=rendering.HAL)
+
+    async def healthz(request: Request) -> Response:
+        return rendering.json_response({"status": "ok"}, rendering.new_request_id())
+
+    document = openapi_document(admin=settings.admin_token is not None)
+
+    async def openapi(request: Request) -> Response:
+        return rendering.json_response(document, rendering.new_request_id())
+
+    routes = [
+        Route(ORDER, operation(GET_ACTIONS, get_actions), methods=["GET"]),
+        Route(ACTION, operation(CREATE_REVIEW_SOLICITATION, create_solicitation), methods=["POST"]),
+        Route(ACTION + "/schema", operation(None, get_schema), methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+    ]
+    if settings.admin_token is not None:
+        from solicitations.entrypoints.http.admin import admin_routes
+
+        routes += admin_routes(container, settings.admin_token)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        error = errors.METHOD_NOT_ALLOWED if exc.status_code == 405 else errors.NOT_FOUND
+        return rendering.error_response(error, rendering.new_request_id(), dict(exc.headers or {}))
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        request_id = rendering.new_request_id()
+        log.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
+        return rendering.error_response(errors.INTERNAL_FAILURE, request_id)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            container.close()
+
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+        lifespan=lifespan,
+    )
+    app.router.redirect_slashes = False
+    return app

@@ -1,0 +1,89 @@
+"""Protocol rendering, kept apart from rules: HAL bodies, Amazon error bodies and response headers."""
+
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from starlette.responses import Response
+
+from solicitations.domain.actions import Action
+from solicitations.domain.errors import Failure
+
+HAL = "application/hal+json"
+JSON = "application/json"
+BASE = "/solicitations/v1/orders/"
+
+# Observed x-amzn-ErrorType values of the SP-API gateway, by status.
+_ERROR_TYPES = {
+    400: "BadRequestException",
+    403: "AccessDeniedException",
+    429: "TooManyRequestsException",
+    500: "InternalServerErrorException",
+}
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _order_path(amazon_order_id: str) -> str:
+    return BASE + quote(amazon_order_id, safe="-_.~")
+
+
+def _action_links(order_path: str, action: Action, query: str) -> tuple[dict[str, str], dict[str, str]]:
+    schema = {"href": f"{order_path}/solicitations/{action.name}/schema", "name": action.name}
+    self_ = {"href": f"{order_path}/solicitations/{action.name}{query}", "name": action.name}
+    return schema, self_
+
+
+def actions_body(amazon_order_id: str, marketplace_id: str, actions: tuple[Action, ...]) -> bytes:
+    """The getSolicitationActionsForOrder HAL document, key for key as production sends it."""
+    order_path = _order_path(amazon_order_id)
+    query = "?marketplaceIds=" + quote(marketplace_id, safe="")
+    links: list[dict[str, str]] = []
+    embedded: list[dict[str, Any]] = []
+    for action in actions:
+        schema_link, self_link = _action_links(order_path, action, query)
+        links.append({"href": self_link["href"], "name": action.name})
+        embedded.append(
+            {
+                "_links": {"schema": schema_link, "self": self_link},
+                "_embedded": {"schema": {"_links": {"self": schema_link}, **action.schema()}},
+                "name": action.name,
+                "title": action.title,
+            }
+        )
+    document = {
+        "_links": {"actions": links, "self": {"href": order_path + query}},
+        "_embedded": {"actions": embedded},
+    }
+    return orjson.dumps(document)
+
+
+def schema_body(amazon_order_id: str, action: Action) -> bytes:
+    schema_link, _ = _action_links(_order_path(amazon_order_id), action, "")
+    return orjson.dumps({"_links": {"self": schema_link}, **action.schema()})
+
+
+def json_response(
+    content: Any,
+    request_id: str,
+    status: int = 200,
+    media_type: str = JSON,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = content if isinstance(content, bytes) else orjson.dumps(content)
+    all_headers = {"x-amzn-RequestId": request_id}
+    if headers:
+        all_headers.update(headers)
+    return Response(body, status_code=status, media_type=media_type, headers=all_headers)
+
+
+def error_response(error: Failure, request_id: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"errors": [{"code": error.code, "message": error.message, "details": error.details}]}
+    all_headers = dict(headers or {})
+    error_type = _ERROR_TYPES.get(error.status)
+    if error_type is not None:
+        all_headers["x-amzn-ErrorType"] = error_type
+    return json_response(body, request_id, error.status, JSON, all_headers)

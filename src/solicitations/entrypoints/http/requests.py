@@ -1,0 +1,44 @@
+"""Reading what clients send: the marketplaceIds parameter and (ignored but checked) JSON bodies."""
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from solicitations.domain import errors
+from solicitations.domain.marketplaces import MARKETPLACES
+
+
+def marketplace_id(request: Request) -> str:
+    """The one known marketplace named by `marketplaceIds` (array, csv or repeated), else 400."""
+    values = request.query_params.getlist("marketplaceIds")
+    if len(values) != 1 or values[0] not in MARKETPLACES:
+        raise errors.ApiError(errors.INVALID_MARKETPLACE)
+    return values[0]
+
+
+def _is_json(content_type: str | None) -> bool:
+    if content_type is None:
+        return True  # a body without a type is read as JSON: clients that forget it still work
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in ("application/json", "") or media.endswith("+json")
+
+
+async def json_body(request: Request, limit: int) -> Any:
+    """The decoded body, or None when there is none; 413, 415 or 400 when it cannot be read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise errors.ApiError(errors.TOO_LARGE)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise errors.ApiError(errors.TOO_LARGE)
+    if not body.strip():
+        return None
+    if not _is_json(request.headers.get("content-type")):
+        raise errors.ApiError(errors.UNSUPPORTED_MEDIA)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise errors.ApiError(errors.INVALID_JSON) from None

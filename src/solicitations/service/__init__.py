@@ -1,0 +1,1 @@
+"""Use cases: each runs one request's worth of rules inside one store transaction."""

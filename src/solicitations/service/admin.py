@@ -1,0 +1,126 @@
+"""Operator use cases: sellers, orders, access tokens and a look at one order's state."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from solicitations.adapters import tokens
+from solicitations.domain import errors
+from solicitations.domain.eligibility import assess, window
+from solicitations.domain.marketplaces import MARKETPLACES
+from solicitations.domain.orders import InvalidOrder, Order, format_timestamp, order_from_document
+from solicitations.service.ports import Application, Seller, Store
+
+DEFAULT_ROLES = ("Buyer Solicitation",)
+_MAX_NAME = 200
+_MAX_ID = 64
+
+
+def invalid(details: str) -> errors.ApiError:
+    return errors.ApiError(errors.INVALID_INPUT.with_details(details))
+
+
+def _identifier(value: object, field: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID:
+        raise invalid(f"{field} must be a non-empty string of at most {_MAX_ID} characters")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+
+
+class AdminService:
+    def __init__(self, store: Store, clock: Callable[[], datetime], token_ttl: timedelta) -> None:
+        self._store = store
+        self._clock = clock
+        self._token_ttl = token_ttl
+
+    def put_seller(self, seller_id: str, body: object) -> Seller:
+        _identifier(seller_id, "sellerId")
+        if not isinstance(body, Mapping):
+            raise invalid("the body must be a JSON object")
+        name = body.get("name", seller_id)
+        if not isinstance(name, str) or not name.strip() or len(name) > _MAX_NAME:
+            raise invalid(f"name must be a non-empty string of at most {_MAX_NAME} characters")
+        marketplace_ids = body.get("marketplaceIds", [])
+        if not isinstance(marketplace_ids, list) or not all(m in MARKETPLACES for m in marketplace_ids):
+            raise invalid("marketplaceIds must be a list of known marketplace ids")
+        seller = Seller(seller_id, name, tuple(dict.fromkeys(marketplace_ids)))
+        with self._store.transaction() as uow:
+            uow.upsert_seller(seller, self._clock())
+        return seller
+
+    def put_order(self, amazon_order_id: str, body: object) -> Order:
+        if isinstance(body, Mapping):
+            body = {"AmazonOrderId": amazon_order_id, **body}
+            if body["AmazonOrderId"] != amazon_order_id:
+                raise invalid("AmazonOrderId in the body differs from the one in the path")
+        try:
+            order = order_from_document(body)
+        except InvalidOrder as exc:
+            raise invalid(str(exc)) from exc
+        with self._store.transaction() as uow:
+            uow.upsert_orders([order], self._clock())
+        return order
+
+    def issue_access_token(self, body: object) -> IssuedToken:
+        """Mint an access token for a seller and application, creating the application if it is new."""
+        if not isinstance(body, Mapping):
+            raise invalid("the body must be a JSON object")
+        seller_id = _identifier(body.get("sellerId"), "sellerId")
+        application_id = _identifier(body.get("applicationId"), "applicationId")
+        roles = body.get("roles", list(DEFAULT_ROLES))
+        if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+            raise invalid("roles must be a list of role names")
+        return self.issue(seller_id, application_id, roles)
+
+    def issue(
+        self,
+        seller_id: str,
+        application_id: str,
+        roles: list[str],
+        ttl: timedelta | None = None,
+        token: str | None = None,
+    ) -> IssuedToken:
+        now = self._clock()
+        ttl = ttl or self._token_ttl
+        token = token or tokens.mint("Atza")
+        with self._store.transaction() as uow:
+            if uow.find_application(application_id) is None:
+                uow.add_application(Application(application_id, application_id, frozenset(roles)), now)
+            uow.add_access_token(tokens.token_hash(token), seller_id, application_id, now + ttl, now)
+        return IssuedToken(token, int(ttl.total_seconds()))
+
+    def describe_order(self, amazon_order_id: str) -> dict[str, Any]:
+        """The order, whether it may be solicited now and why not, and its solicitation if any."""
+        stored = self._store.find_order(amazon_order_id)
+        if stored is None:
+            raise errors.ApiError(errors.NOT_FOUND)
+        now = self._clock()
+        reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
+        span = window(stored.order)
+        solicitation = stored.solicitation
+        return {
+            "order": stored.order.to_document(),
+            "eligibility": {
+                "eligible": reason is None,
+                "reason": None if reason is None else reason.value,
+                "at": format_timestamp(now),
+                "window": None
+                if span is None
+                else {"opens": format_timestamp(span.opens), "closes": format_timestamp(span.closes)},
+            },
+            "solicitation": None
+            if solicitation is None
+            else {
+                "action": solicitation.action,
+                "applicationId": solicitation.application_id,
+                "marketplaceId": solicitation.marketplace_id,
+                "createdAt": format_timestamp(solicitation.created_at),
+                "requestId": solicitation.request_id,
+            },
+        }

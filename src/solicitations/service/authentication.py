@@ -1,0 +1,46 @@
+"""Who is calling: the access token resolved to a Caller, with a short cache on the hot path."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from solicitations.adapters.tokens import token_hash
+from solicitations.domain import errors
+from solicitations.domain.callers import Caller
+from solicitations.service.ports import Store
+
+_CACHE_LIMIT = 100_000
+
+
+class Authenticator:
+    """Resolves `x-amz-access-token` values. A lookup is trusted for `cache_for`: the revocation bound."""
+
+    def __init__(self, store: Store, clock: Callable[[], datetime], cache_for: timedelta) -> None:
+        self._store = store
+        self._clock = clock
+        self._cache_for = cache_for
+        self._cache: dict[str, tuple[Caller | None, datetime]] = {}
+
+    def authenticate(self, token: str | None) -> Caller:
+        """The caller allowed to use the Solicitations operations, or the 403 Amazon answers."""
+        if not token:
+            raise errors.ApiError(errors.TOKEN_MISSING)
+        now = self._clock()
+        caller = self._lookup(token, now)
+        if caller is None or caller.is_expired(now) or not caller.may_solicit():
+            raise errors.ApiError(errors.ACCESS_DENIED)
+        return caller
+
+    def _lookup(self, token: str, now: datetime) -> Caller | None:
+        key = token_hash(token)
+        cached = self._cache.get(key)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        caller = self._store.find_caller(key)
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[key] = (caller, now + self._cache_for)
+        return caller
+
+    def forget(self) -> None:
+        """Drop every cached lookup (after a local revocation, say)."""
+        self._cache.clear()

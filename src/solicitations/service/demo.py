@@ -1,0 +1,95 @@
+"""Demo data for `serve --demo`: one seller's orders covering every rule, and a fixed access token.
+
+Dates are relative to now, so the eligible orders stay eligible however late the demo is started.
+Seeding again updates the same rows: it is idempotent.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from solicitations.adapters.tokens import token_hash
+from solicitations.domain.actions import PRODUCT_REVIEW_AND_SELLER_FEEDBACK
+from solicitations.domain.orders import Order
+from solicitations.service.admin import AdminService
+from solicitations.service.ports import Seller, Store
+from solicitations.service.solicitations import SolicitationService
+
+SELLER_ID = "ADEMOSELLER1"
+OTHER_SELLER_ID = "ADEMOSELLER2"
+APPLICATION_ID = "amzn1.sp.solution.demo-application"
+ACCESS_TOKEN = "Atza|demo-token-for-local-use-only"
+ELIGIBLE = "111-1111111-1111111"
+ALREADY_SOLICITED = "111-1111111-0000005"
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    amazon_order_id: str
+    marketplace_id: str
+    expectation: str
+
+
+def _orders(now: datetime) -> list[tuple[Order, str]]:
+    day = timedelta(days=1)
+
+    def order(
+        order_id: str,
+        expectation: str,
+        *,
+        status: str = "Shipped",
+        earliest: int = -10,
+        latest: int = -8,
+        marketplace: str = "ATVPDKIKX0DER",
+        seller: str = SELLER_ID,
+        opted_out: bool = False,
+        locale: str | None = None,
+    ) -> tuple[Order, str]:
+        return (
+            Order(
+                amazon_order_id=order_id,
+                seller_id=seller,
+                marketplace_id=marketplace,
+                order_status=status,
+                purchase_date=now + (earliest - 3) * day,
+                earliest_delivery_date=now + earliest * day,
+                latest_delivery_date=now + latest * day,
+                fulfillment_channel="AFN",
+                buyer_email=f"buyer-{order_id}@example.com",
+                buyer_locale=locale,
+                buyer_opted_out=opted_out,
+            ),
+            expectation,
+        )
+
+    return [
+        order(ELIGIBLE, "eligible: GET offers the action, the first POST answers 201"),
+        order("111-1111111-0000002", "too early: delivered 2 days ago", earliest=-2, latest=1),
+        order("111-1111111-0000003", "too late: delivered 40 days ago", earliest=-60, latest=-40),
+        order("111-1111111-0000004", "not shipped yet", status="Unshipped"),
+        order(ALREADY_SOLICITED, "already solicited"),
+        order("111-1111111-0000006", "buyer opted out", opted_out=True),
+        order(
+            "302-1111111-0000007",
+            "eligible in Germany only (marketplaceIds=A1PA6795UKMFR9)",
+            marketplace="A1PA6795UKMFR9",
+            locale="de_DE",
+        ),
+        order("111-1111111-0000008", "another seller's order: 404 for the demo token", seller=OTHER_SELLER_ID),
+    ]
+
+
+def seed(store: Store, admin: AdminService, solicitations: SolicitationService, now: datetime) -> list[DemoOrder]:
+    with store.transaction() as uow:
+        uow.upsert_seller(Seller(SELLER_ID, "Demo Store", ("ATVPDKIKX0DER", "A1PA6795UKMFR9")), now)
+        uow.upsert_seller(Seller(OTHER_SELLER_ID, "Another Store", ("ATVPDKIKX0DER",)), now)
+        uow.upsert_orders([o for o, _ in _orders(now)], now)
+    if store.find_caller(token_hash(ACCESS_TOKEN)) is None:
+        admin.issue(SELLER_ID, APPLICATION_ID, ["Buyer Solicitation"], ttl=timedelta(days=3650), token=ACCESS_TOKEN)
+    solicited = store.find_order(ALREADY_SOLICITED)
+    if solicited is not None and solicited.solicitation is None:
+        caller = store.find_caller(token_hash(ACCESS_TOKEN))
+        assert caller is not None
+        solicitations.solicit(
+            caller, ALREADY_SOLICITED, "ATVPDKIKX0DER", PRODUCT_REVIEW_AND_SELLER_FEEDBACK.name, "demo-seed"
+        )
+    return [DemoOrder(o.amazon_order_id, o.marketplace_id, why) for o, why in _orders(now)]

@@ -1,0 +1,85 @@
+"""What the use cases need from the world, as protocols the adapters fulfil."""
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from solicitations.domain.callers import Caller
+from solicitations.domain.orders import Order
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached or answered with a transient failure; the client gets a 503."""
+
+
+@dataclass(frozen=True, slots=True)
+class Solicitation:
+    amazon_order_id: str
+    action: str
+    seller_id: str
+    application_id: str
+    marketplace_id: str
+    created_at: datetime
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOrder:
+    order: Order
+    solicitation: Solicitation | None
+
+
+@dataclass(frozen=True, slots=True)
+class Seller:
+    seller_id: str
+    name: str
+    marketplace_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    application_id: str
+    name: str
+    roles: frozenset[str]
+
+
+class UnitOfWork(Protocol):
+    """Reads and writes of one transaction; it commits when the `with` block ends without error."""
+
+    def find_order(self, amazon_order_id: str) -> StoredOrder | None: ...
+
+    def add_solicitation(self, solicitation: Solicitation) -> bool:
+        """Record it; False when the order already has one (the store's unique key decides)."""
+        ...
+
+    def upsert_orders(self, orders: Sequence[Order], now: datetime) -> None: ...
+
+    def upsert_seller(self, seller: Seller, now: datetime) -> None: ...
+
+    def find_seller(self, seller_id: str) -> Seller | None: ...
+
+    def find_application(self, application_id: str) -> Application | None: ...
+
+    def add_application(self, application: Application, now: datetime) -> None: ...
+
+    def add_access_token(
+        self, token_hash: str, seller_id: str, application_id: str, expires_at: datetime, now: datetime
+    ) -> None: ...
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractContextManager[UnitOfWork]:
+        """A write transaction that takes the write lock up front, so concurrent writers queue."""
+        ...
+
+    def find_order(self, amazon_order_id: str) -> StoredOrder | None:
+        """The hot read, outside any explicit transaction."""
+        ...
+
+    def find_caller(self, token_hash: str) -> Caller | None: ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,61 @@
+"""The two Solicitations API operations as use cases."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from solicitations.domain import errors
+from solicitations.domain.actions import ACTIONS, Action
+from solicitations.domain.callers import Caller
+from solicitations.domain.eligibility import assess, refusal
+from solicitations.service.ports import Solicitation, Store, StoredOrder
+
+
+def _visible(stored: StoredOrder | None, caller: Caller, marketplace_id: str | None) -> StoredOrder:
+    """The order if this caller may see it here; otherwise 404, the same whether it exists or not."""
+    if (
+        stored is None
+        or stored.order.seller_id != caller.seller_id
+        or (marketplace_id is not None and stored.order.marketplace_id != marketplace_id)
+    ):
+        raise errors.ApiError(errors.NOT_FOUND)
+    return stored
+
+
+class SolicitationService:
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._clock = clock
+
+    def available_actions(self, caller: Caller, amazon_order_id: str, marketplace_id: str) -> tuple[Action, ...]:
+        """getSolicitationActionsForOrder: every action the order may receive now (maybe none)."""
+        stored = _visible(self._store.find_order(amazon_order_id), caller, marketplace_id)
+        reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=self._clock())
+        return () if reason is not None else tuple(ACTIONS.values())
+
+    def action_schema(self, caller: Caller, amazon_order_id: str, action_name: str) -> Action:
+        """The HAL link target of an action: its schema, for an order the caller can see."""
+        _visible(self._store.find_order(amazon_order_id), caller, None)
+        return ACTIONS[action_name]
+
+    def solicit(
+        self, caller: Caller, amazon_order_id: str, marketplace_id: str, action_name: str, request_id: str
+    ) -> Solicitation:
+        """createProductReviewAndSellerFeedbackSolicitation: record the one solicitation of an order."""
+        with self._store.transaction() as uow:
+            stored = _visible(uow.find_order(amazon_order_id), caller, marketplace_id)
+            now = self._clock()
+            reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
+            if reason is not None:
+                raise errors.ApiError(refusal(reason))
+            solicitation = Solicitation(
+                amazon_order_id=amazon_order_id,
+                action=action_name,
+                seller_id=caller.seller_id,
+                application_id=caller.application_id,
+                marketplace_id=marketplace_id,
+                created_at=now,
+                request_id=request_id,
+            )
+            if not uow.add_solicitation(solicitation):
+                raise errors.ApiError(errors.NOT_AVAILABLE)  # another node recorded it first
+            return solicitation
