@@ -16,6 +16,10 @@ class Settings(BaseSettings):
     token_cache_seconds: float = Field(
         1.0, description="How long a node trusts a token lookup: the bound on revocation taking effect"
     )
+    plan_rate: float | None = Field(
+        None, description="Override every operation's default rate (req/s), e.g. for test suites and benchmarks"
+    )
+    plan_burst: int | None = Field(None, description="Override every operation's default burst")
     max_body_bytes: int = Field(1024 * 1024, description="Larger request bodies get 413")
     access_log: bool = Field(True, description="One JSON log line per request")
     log_level: str = Field("INFO", description="Python logging level")

@@ -1,0 +1,74 @@
+"""Fixtures: a real SQLite file per test, the app in-process with a settable clock, servers on loopback."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from helpers import ADMIN_TOKEN, APP, SELLER, Clock, ServerProcess
+from solicitations.bootstrap import Container, bootstrap
+from solicitations.config import Settings
+from solicitations.entrypoints.http.app import create_app
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'solicitations.db'}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        access_log=False,
+        plan_rate=1000.0,
+        plan_burst=1000,
+        token_cache_seconds=0.0,
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def container(settings: Settings, clock: Clock) -> Iterator[Container]:
+    c = bootstrap(settings, clock)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    """The ASGI app in-process; admin calls need `admin_headers`."""
+    with TestClient(create_app(container), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def token(client: TestClient, admin_headers: dict[str, str]) -> str:
+    """An access token of SELLER through APP with the Buyer Solicitation role."""
+    response = client.post(
+        "/admin/v1/access-tokens",
+        json={"sellerId": SELLER, "applicationId": APP, "roles": ["Buyer Solicitation"]},
+        headers=admin_headers,
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A real `solicitations serve` process on loopback, with its own SQLite file and the real clock."""
+    process = ServerProcess(f"sqlite:///{tmp_path / 'server.db'}", log_path=tmp_path / "server.log").start()
+    yield process
+    process.stop()
+

@@ -1,0 +1,146 @@
+"""Shared test helpers: a settable clock, order documents, and real server processes on loopback."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ADMIN_TOKEN = "test-admin-token"
+SELLER = "A1TESTSELLER"
+OTHER_SELLER = "A2OTHERSELLER"
+APP = "amzn1.sp.solution.test-app"
+US = "ATVPDKIKX0DER"
+DE = "A1PA6795UKMFR9"
+T0 = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test sets: the service reads time only through it."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def order_doc(
+    order_id: str,
+    *,
+    now: datetime = T0,
+    seller_id: str = SELLER,
+    marketplace_id: str = US,
+    status: str = "Shipped",
+    delivered_days_ago: float = 10,
+    latest_days_ago: float | None = None,
+    email: str | None = "buyer@example.com",
+    locale: str | None = None,
+    opted_out: bool = False,
+) -> dict[str, Any]:
+    """An Orders-API-shaped order; by default eligible at `now` (delivered 10 days before it)."""
+    earliest = now - timedelta(days=delivered_days_ago)
+    latest = now - timedelta(days=delivered_days_ago if latest_days_ago is None else latest_days_ago)
+    doc: dict[str, Any] = {
+        "AmazonOrderId": order_id,
+        "SellerId": seller_id,
+        "MarketplaceId": marketplace_id,
+        "OrderStatus": status,
+        "PurchaseDate": iso(earliest - timedelta(days=3)),
+        "EarliestDeliveryDate": iso(earliest),
+        "LatestDeliveryDate": iso(latest),
+        "FulfillmentChannel": "MFN",
+        "BuyerOptedOut": opted_out,
+    }
+    if email is not None:
+        doc["BuyerInfo"] = {"BuyerEmail": email}
+    if locale is not None:
+        doc["BuyerLocale"] = locale
+    return doc
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """`solicitations serve` as a real process on a loopback port."""
+
+    database_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    log_path: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> "ServerProcess":
+        env = {
+            **os.environ,
+            "SOLICITATIONS_DATABASE_URL": self.database_url,
+            "SOLICITATIONS_ADMIN_TOKEN": ADMIN_TOKEN,
+            "SOLICITATIONS_PLAN_RATE": "1000",
+            "SOLICITATIONS_PLAN_BURST": "1000",
+            **self.env,
+        }
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "solicitations", "serve", "--port", str(self.port)],
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}")
+            try:
+                if httpx.get(self.base_url + "/healthz", timeout=0.5).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("server did not become healthy")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def admin(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+
+    def issue_token(self, seller_id: str = SELLER, application_id: str = APP, roles: list[str] | None = None) -> str:
+        with self.admin() as admin:
+            response = admin.post(
+                "/admin/v1/access-tokens",
+                json={"sellerId": seller_id, "applicationId": application_id, "roles": roles or ["Buyer Solicitation"]},
+            )
+            response.raise_for_status()
+            return str(response.json()["access_token"])
+
+    def put_order(self, doc: dict[str, Any]) -> None:
+        with self.admin() as admin:
+            admin.put(f"/admin/v1/orders/{doc['AmazonOrderId']}", json=doc).raise_for_status()
