@@ -4,11 +4,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from solicitations.adapters.ratelimit.memory import InProcessBuckets
 from solicitations.adapters.store.sql import SqlStore
 from solicitations.config import Settings
 from solicitations.service.admin import AdminService
 from solicitations.service.authentication import Authenticator
+from solicitations.service.ports import Buckets
 from solicitations.service.solicitations import SolicitationService
+from solicitations.service.throttling import Throttle, default_plans
 
 
 def utc_now() -> datetime:
@@ -23,6 +26,11 @@ class Container:
     authenticator: Authenticator
     solicitations: SolicitationService
     admin: AdminService
+    throttle: Throttle
+
+    async def aclose(self) -> None:
+        await self.throttle.buckets.close()
+        self.store.close()
 
     def close(self) -> None:
         self.store.close()
@@ -35,11 +43,20 @@ def bootstrap(
     store = SqlStore(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     if migrate:
         store.migrate()
+    cache_for = timedelta(seconds=settings.token_cache_seconds)
+    buckets: Buckets
+    if settings.redis_url:
+        from solicitations.adapters.ratelimit.redis_buckets import RedisBuckets
+
+        buckets = RedisBuckets(settings.redis_url)
+    else:
+        buckets = InProcessBuckets()
     return Container(
         settings=settings,
         store=store,
         clock=clock,
-        authenticator=Authenticator(store, clock, timedelta(seconds=settings.token_cache_seconds)),
+        authenticator=Authenticator(store, clock, cache_for),
         solicitations=SolicitationService(store, clock),
         admin=AdminService(store, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
+        throttle=Throttle(store, buckets, default_plans(settings.plan_rate, settings.plan_burst), clock, cache_for),
     )

@@ -11,6 +11,9 @@ class Settings(BaseSettings):
     sqlite_synchronous: str = Field(
         "FULL", description="SQLite PRAGMA synchronous: FULL survives power loss; NORMAL is faster"
     )
+    redis_url: str | None = Field(
+        None, description="Redis URL for rate-limit buckets shared by many nodes; unset = in-process buckets"
+    )
     admin_token: str | None = Field(None, description="Bearer token of the admin API; unset = no admin API")
     access_token_ttl_seconds: int = Field(3600, description="Lifetime of minted access tokens")
     token_cache_seconds: float = Field(

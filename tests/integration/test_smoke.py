@@ -2,8 +2,12 @@ from helpers import US, order_doc
 
 
 def test_eligible_order_offers_the_action_then_accepts_one_solicitation(client, admin_headers, token):
-    assert client.put("/admin/v1/orders/111-0000000-0000001", json=order_doc("111-0000000-0000001"),
-                      headers=admin_headers).status_code == 200
+    assert (
+        client.put(
+            "/admin/v1/orders/111-0000000-0000001", json=order_doc("111-0000000-0000001"), headers=admin_headers
+        ).status_code
+        == 200
+    )
     headers = {"x-amz-access-token": token}
     url = "/solicitations/v1/orders/111-0000000-0000001"
     got = client.get(url, params={"marketplaceIds": US}, headers=headers)
@@ -16,8 +20,15 @@ def test_eligible_order_offers_the_action_then_accepts_one_solicitation(client, 
 
 def test_server_process_answers(server):
     token = server.issue_token()
-    server.put_order(order_doc("111-0000000-0000002", now=__import__("datetime").datetime.now(__import__("datetime").UTC)))
+    server.put_order(
+        order_doc("111-0000000-0000002", now=__import__("datetime").datetime.now(__import__("datetime").UTC))
+    )
     import httpx
-    r = httpx.get(server.base_url + "/solicitations/v1/orders/111-0000000-0000002",
-                  params={"marketplaceIds": US}, headers={"x-amz-access-token": token})
-    assert r.status_code == 200 and r.json()["_links"]["actions"]
+
+    r = httpx.get(
+        server.base_url + "/solicitations/v1/orders/111-0000000-0000002",
+        params={"marketplaceIds": US},
+        headers={"x-amz-access-token": token},
+    )
+    assert r.status_code == 200
+    assert r.json()["_links"]["actions"]

@@ -13,9 +13,11 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="The store's schema.")
 orders_app = typer.Typer(no_args_is_help=True, help="Orders.")
 tokens_app = typer.Typer(no_args_is_help=True, help="Access tokens.")
+plans_app = typer.Typer(no_args_is_help=True, help="Usage plans (rate limits) per seller, application and operation.")
 app.add_typer(db_app, name="db")
 app.add_typer(orders_app, name="orders")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(plans_app, name="plans")
 
 
 def _demo_banner(host: str, port: int, rows: list[tuple[str, str, str]], token: str) -> str:
@@ -120,6 +122,58 @@ def tokens_issue(
     finally:
         container.close()
     typer.echo(issued.access_token)
+
+
+def _show_plan(seller_id: str, application_id: str, operation: str) -> None:
+    import asyncio
+
+    from solicitations.service.ports import BucketKey
+
+    async def show() -> str:
+        container = bootstrap()
+        try:
+            key = BucketKey(seller_id, application_id, operation)
+            plan = container.throttle.plan(key)
+            line = f"{operation}: rate {plan.rate}/s, burst {plan.burst}"
+            if container.settings.redis_url:  # in-process buckets live in the server, not here
+                line += f", {await container.throttle.buckets.level(key, plan):.3f} tokens now"
+            return line
+        finally:
+            await container.aclose()
+
+    typer.echo(asyncio.run(show()))
+
+
+@plans_app.command("set")
+def plans_set(
+    seller_id: str,
+    application_id: str,
+    operation: str,
+    rate: Annotated[float, typer.Option(help="Requests per second.")],
+    burst: Annotated[int, typer.Option(help="Bucket capacity.")],
+) -> None:
+    """Grant a plan to one seller, application and operation."""
+    from solicitations.domain.errors import ApiError
+    from solicitations.service.ports import BucketKey
+
+    container = bootstrap()
+    try:
+        container.admin.put_usage_plan(BucketKey(seller_id, application_id, operation), {"rate": rate, "burst": burst})
+    except ApiError as error:
+        typer.echo(f"{error.failure.message} {error.failure.details}".strip(), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        container.close()
+    _show_plan(seller_id, application_id, operation)
+
+
+@plans_app.command("show")
+def plans_show(seller_id: str, application_id: str) -> None:
+    """The plan of each operation for one seller and application."""
+    from solicitations.domain.usage_plans import DEFAULT_PLANS
+
+    for operation in DEFAULT_PLANS:
+        _show_plan(seller_id, application_id, operation)
 
 
 def main() -> None:

@@ -10,11 +10,15 @@ from solicitations.domain import errors
 from solicitations.domain.eligibility import assess, window
 from solicitations.domain.marketplaces import MARKETPLACES
 from solicitations.domain.orders import InvalidOrder, Order, format_timestamp, order_from_document
-from solicitations.service.ports import Application, Seller, Store
+from solicitations.domain.usage_plans import DEFAULT_PLANS, UsagePlan
+from solicitations.service.ports import Application, BucketKey, Seller, Store
 
 DEFAULT_ROLES = ("Buyer Solicitation",)
 _MAX_NAME = 200
 _MAX_ID = 64
+# Bucket levels must stay exact integers in a double (Redis's Lua): capacity * 1e12 < 2**53.
+MAX_BURST = 9000
+MIN_RATE, MAX_RATE = 0.000001, 100_000.0
 
 
 def invalid(details: str) -> errors.ApiError:
@@ -94,6 +98,24 @@ class AdminService:
                 uow.add_application(Application(application_id, application_id, frozenset(roles)), now)
             uow.add_access_token(tokens.token_hash(token), seller_id, application_id, now + ttl, now)
         return IssuedToken(token, int(ttl.total_seconds()))
+
+    def put_usage_plan(self, key: BucketKey, body: object) -> UsagePlan:
+        """Grant a plan to one seller, application and operation; every node applies it within its cache bound."""
+        _identifier(key.seller_id, "sellerId")
+        _identifier(key.application_id, "applicationId")
+        if key.operation not in DEFAULT_PLANS:
+            raise errors.ApiError(errors.NOT_FOUND)
+        if not isinstance(body, Mapping):
+            raise invalid("the body must be a JSON object")
+        rate, burst = body.get("rate"), body.get("burst")
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not MIN_RATE <= rate <= MAX_RATE:
+            raise invalid(f"rate must be a number of requests per second from {MIN_RATE} to {MAX_RATE}")
+        if isinstance(burst, bool) or not isinstance(burst, int) or not 1 <= burst <= MAX_BURST:
+            raise invalid(f"burst must be a whole number from 1 to {MAX_BURST}")
+        plan = UsagePlan(float(rate), burst)
+        with self._store.transaction() as uow:
+            uow.put_usage_plan(key, plan, self._clock())
+        return plan
 
     def describe_order(self, amazon_order_id: str) -> dict[str, Any]:
         """The order, whether it may be solicited now and why not, and its solicitation if any."""

@@ -8,10 +8,22 @@ from typing import Protocol
 
 from solicitations.domain.callers import Caller
 from solicitations.domain.orders import Order
+from solicitations.domain.usage_plans import Decision, UsagePlan
 
 
 class StoreUnavailable(Exception):
     """The store cannot be reached or answered with a transient failure; the client gets a 503."""
+
+
+class BucketsUnavailable(Exception):
+    """The rate-limit buckets cannot be reached; the request is refused with 503, never let through."""
+
+
+@dataclass(frozen=True, slots=True)
+class BucketKey:
+    seller_id: str
+    application_id: str
+    operation: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +76,8 @@ class UnitOfWork(Protocol):
 
     def add_application(self, application: Application, now: datetime) -> None: ...
 
+    def put_usage_plan(self, key: BucketKey, plan: UsagePlan, now: datetime) -> None: ...
+
     def add_access_token(
         self, token_hash: str, seller_id: str, application_id: str, expires_at: datetime, now: datetime
     ) -> None: ...
@@ -80,6 +94,22 @@ class Store(Protocol):
 
     def find_caller(self, token_hash: str) -> Caller | None: ...
 
+    def find_usage_plan(self, key: BucketKey) -> UsagePlan | None:
+        """The plan granted to this seller, application and operation, if it differs from the default."""
+        ...
+
     def ping(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+class Buckets(Protocol):
+    """Token buckets, one per BucketKey, each step atomic wherever the buckets live."""
+
+    async def take(self, key: BucketKey, plan: UsagePlan) -> Decision: ...
+
+    async def level(self, key: BucketKey, plan: UsagePlan) -> float:
+        """Tokens in the bucket now, without taking one."""
+        ...
+
+    async def close(self) -> None: ...

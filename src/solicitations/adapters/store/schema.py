@@ -1,6 +1,6 @@
 """Tables, as SQLAlchemy Core metadata. Times are integer epoch seconds: portable and cheap to compare."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -63,4 +63,16 @@ solicitations = Table(
     Column("marketplace_id", String(20), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("request_id", String(64), nullable=False),
+)
+
+# Plans granted above (or below) Amazon's defaults, per seller, application and operation.
+usage_plans = Table(
+    "usage_plans",
+    metadata,
+    Column("seller_id", String(ID), primary_key=True),
+    Column("application_id", String(ID), primary_key=True),
+    Column("operation", String(64), primary_key=True),
+    Column("rate", Float, nullable=False),
+    Column("burst", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
 )

@@ -23,7 +23,15 @@ from solicitations.adapters.store import schema
 from solicitations.adapters.store.migrate import upgrade
 from solicitations.domain.callers import Caller
 from solicitations.domain.orders import Order
-from solicitations.service.ports import Application, Seller, Solicitation, StoredOrder, StoreUnavailable
+from solicitations.domain.usage_plans import UsagePlan
+from solicitations.service.ports import (
+    Application,
+    BucketKey,
+    Seller,
+    Solicitation,
+    StoredOrder,
+    StoreUnavailable,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -95,6 +103,12 @@ _FIND_CALLER = (
         )
     )
     .where(schema.access_tokens.c.token_hash == bindparam("token_hash"))
+)
+
+_FIND_USAGE_PLAN = select(schema.usage_plans.c.rate, schema.usage_plans.c.burst).where(
+    schema.usage_plans.c.seller_id == bindparam("seller_id"),
+    schema.usage_plans.c.application_id == bindparam("application_id"),
+    schema.usage_plans.c.operation == bindparam("operation"),
 )
 
 
@@ -199,6 +213,26 @@ class SqlTransaction:
             ],
         )
 
+    def put_usage_plan(self, key: BucketKey, plan: UsagePlan, now: datetime) -> None:
+        statement = self._insert(schema.usage_plans).values(
+            seller_id=key.seller_id,
+            application_id=key.application_id,
+            operation=key.operation,
+            rate=plan.rate,
+            burst=plan.burst,
+            updated_at=_epoch(now),
+        )
+        self._conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["seller_id", "application_id", "operation"],
+                set_={
+                    "rate": statement.excluded.rate,
+                    "burst": statement.excluded.burst,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
+
     def upsert_seller(self, seller: Seller, now: datetime) -> None:
         self._upsert(
             schema.sellers,
@@ -265,6 +299,7 @@ class SqlStore:
         self._writer = self.engine.execution_options(begin_immediate=True)
         self._find_order = _PreparedRead(self.engine, _FIND_ORDER)
         self._find_caller = _PreparedRead(self.engine, _FIND_CALLER)
+        self._find_usage_plan = _PreparedRead(self.engine, _FIND_USAGE_PLAN)
         self._local = threading.local()
 
     def _configure_sqlite(self, synchronous: str, busy_timeout_ms: int) -> None:
@@ -339,6 +374,13 @@ class SqlStore:
         expires_at = _instant(row[2])
         assert expires_at is not None
         return Caller(row[0], row[1], frozenset(json.loads(row[3])), expires_at)
+
+    def find_usage_plan(self, key: BucketKey) -> UsagePlan | None:
+        row = self._read_one(
+            self._find_usage_plan,
+            {"seller_id": key.seller_id, "application_id": key.application_id, "operation": key.operation},
+        )
+        return None if row is None else UsagePlan(float(row[0]), int(row[1]))
 
     def ping(self) -> None:
         self._read_one(_PreparedRead(self.engine, select(1)), {})

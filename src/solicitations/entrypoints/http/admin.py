@@ -10,9 +10,10 @@ from starlette.routing import Route
 
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
+from solicitations.domain.usage_plans import DEFAULT_PLANS
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.requests import json_body
-from solicitations.service.ports import StoreUnavailable
+from solicitations.service.ports import BucketKey, BucketsUnavailable, StoreUnavailable
 
 Handler = Callable[[Request], Awaitable[Any]]
 
@@ -20,6 +21,7 @@ Handler = Callable[[Request], Awaitable[Any]]
 def admin_routes(container: Container, admin_token: str) -> list[Route]:
     expected = f"Bearer {admin_token}".encode()
     admin = container.admin
+    throttle = container.throttle
     limit = container.settings.max_body_bytes
 
     def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -33,7 +35,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
             except errors.ApiError as raised:
                 error = raised.failure
                 return rendering.error_response(error, request_id)
-            except StoreUnavailable:
+            except (StoreUnavailable, BucketsUnavailable):
                 return rendering.error_response(errors.SERVICE_UNAVAILABLE, request_id)
 
         return endpoint
@@ -62,7 +64,37 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
     async def get_order(request: Request) -> Any:
         return admin.describe_order(request.path_params["amazonOrderId"])
 
+    def bucket_key(request: Request) -> BucketKey:
+        params = request.path_params
+        return BucketKey(params["sellerId"], params["applicationId"], params["operationId"])
+
+    async def plan_view(key: BucketKey) -> Any:
+        plan = throttle.plan(key)
+        return {
+            "sellerId": key.seller_id,
+            "applicationId": key.application_id,
+            "operationId": key.operation,
+            "rate": plan.rate,
+            "burst": plan.burst,
+            "tokens": round(await throttle.buckets.level(key, plan), 6),
+        }
+
+    async def put_usage_plan(request: Request) -> Any:
+        key = bucket_key(request)
+        admin.put_usage_plan(key, await body(request))
+        throttle.forget()
+        return await plan_view(key)
+
+    async def get_usage_plan(request: Request) -> Any:
+        key = bucket_key(request)
+        if key.operation not in DEFAULT_PLANS:
+            raise errors.ApiError(errors.NOT_FOUND)
+        return await plan_view(key)
+
+    plan_path = "/admin/v1/usage-plans/{sellerId}/{applicationId}/{operationId}"
     return [
+        Route(plan_path, guarded(put_usage_plan), methods=["PUT"]),
+        Route(plan_path, guarded(get_usage_plan), methods=["GET"]),
         Route("/admin/v1/sellers/{sellerId}", guarded(put_seller), methods=["PUT"]),
         Route("/admin/v1/orders/{amazonOrderId}", guarded(put_order), methods=["PUT"]),
         Route("/admin/v1/orders/{amazonOrderId}", guarded(get_order), methods=["GET"]),

@@ -17,14 +17,13 @@ from solicitations.domain.actions import PRODUCT_REVIEW_AND_SELLER_FEEDBACK
 from solicitations.domain.callers import Caller
 from solicitations.domain.usage_plans import (
     CREATE_REVIEW_SOLICITATION,
-    DEFAULT_PLANS,
     GET_ACTIONS,
     RATE_LIMIT_HEADER_STATUSES,
 )
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.openapi import openapi_document
 from solicitations.entrypoints.http.requests import json_body, marketplace_id
-from solicitations.service.ports import StoreUnavailable
+from solicitations.service.ports import BucketsUnavailable, StoreUnavailable
 
 access_log = logging.getLogger("solicitations.access")
 log = logging.getLogger("solicitations.http")
@@ -39,6 +38,7 @@ def create_app(container: Container) -> Starlette:
     settings = container.settings
     authenticator = container.authenticator
     service = container.solicitations
+    throttle = container.throttle
     log_requests = settings.access_log
 
     def finish(response: Response, request_id: str, operation: str, started: float, seller_id: str | None) -> Response:
@@ -56,25 +56,31 @@ def create_app(container: Container) -> Starlette:
         return response
 
     def operation(name: str | None, handler: Operation) -> Callable[[Request], Awaitable[Response]]:
-        """Wrap a Solicitations operation: request id, caller, errors in Amazon's shape, plan header."""
-        plan_header = {} if name is None else {"x-amzn-RateLimit-Limit": DEFAULT_PLANS[name].header_value()}
+        """Wrap a Solicitations operation: request id, caller, usage plan, errors in Amazon's shape.
+
+        `name` None marks a route outside every usage plan (the schema link target).
+        """
         label = name or "getSolicitationActionSchema"
 
         async def endpoint(request: Request) -> Response:
             started = time.perf_counter()
             request_id = rendering.new_request_id()
             seller_id = None
+            plan_header: dict[str, str] = {}
             try:
                 caller = authenticator.authenticate(request.headers.get("x-amz-access-token"))
                 seller_id = caller.seller_id
+                if name is not None:
+                    plan = await throttle.admit(caller, name)
+                    plan_header["x-amzn-RateLimit-Limit"] = plan.header_value()
                 response = await handler(request, caller, request_id)
                 response.headers.update(plan_header)
             except errors.ApiError as raised:
                 error = raised.failure
                 extra = plan_header if error.status in RATE_LIMIT_HEADER_STATUSES else None
                 response = rendering.error_response(error, request_id, extra)
-            except StoreUnavailable as exc:
-                log.warning("store unavailable", extra={"request_id": request_id, "error": str(exc)})
+            except (StoreUnavailable, BucketsUnavailable) as exc:
+                log.warning("dependency unavailable", extra={"request_id": request_id, "error": repr(exc)})
                 response = rendering.error_response(errors.SERVICE_UNAVAILABLE, request_id)
             return finish(response, request_id, label, started, seller_id)
 
@@ -140,7 +146,7 @@ def create_app(container: Container) -> Starlette:
         try:
             yield
         finally:
-            container.close()
+            await container.aclose()
 
     app = Starlette(
         routes=routes,

@@ -189,6 +189,23 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["access_token", "expires_in"],
         "properties": {"access_token": {"type": "string"}, "expires_in": {"type": "integer"}},
     },
+    "UsagePlan": {
+        "type": "object",
+        "required": ["rate", "burst"],
+        "properties": {"rate": {"type": "number"}, "burst": {"type": "integer"}},
+    },
+    "UsagePlanState": {
+        "type": "object",
+        "required": ["sellerId", "applicationId", "operationId", "rate", "burst", "tokens"],
+        "properties": {
+            "sellerId": {"type": "string"},
+            "applicationId": {"type": "string"},
+            "operationId": {"type": "string"},
+            "rate": {"type": "number"},
+            "burst": {"type": "integer"},
+            "tokens": {"type": "number"},
+        },
+    },
     "OrderState": {
         "type": "object",
         "required": ["order", "eligibility", "solicitation"],
@@ -199,6 +216,11 @@ _SCHEMAS: dict[str, Any] = {
         },
     },
 }
+
+_PLAN_PARAMETERS = [
+    {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+    for name in ("sellerId", "applicationId", "operationId")
+]
 
 
 def _admin_operation(summary: str, ok_schema: str, body: str | None = None) -> dict[str, Any]:
@@ -292,6 +314,16 @@ def openapi_document(*, admin: bool) -> dict[str, Any]:
             "get": {
                 **_admin_operation("An order, its eligibility now and its solicitation.", "OrderState"),
                 "parameters": [_ORDER_ID],
+            },
+        }
+        paths["/admin/v1/usage-plans/{sellerId}/{applicationId}/{operationId}"] = {
+            "put": {
+                **_admin_operation("Grant a usage plan.", "UsagePlanState", "UsagePlan"),
+                "parameters": _PLAN_PARAMETERS,
+            },
+            "get": {
+                **_admin_operation("A usage plan and its bucket's level now.", "UsagePlanState"),
+                "parameters": _PLAN_PARAMETERS,
             },
         }
         paths["/admin/v1/access-tokens"] = {

@@ -1,0 +1,1 @@
+"""Token-bucket backends: in-process for one node, Redis for many."""
