@@ -1,9 +1,12 @@
 """Fixtures: a real SQLite file per test, the app in-process with a settable clock, servers on loopback."""
 
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from starlette.testclient import TestClient
 
 from helpers import ADMIN_TOKEN, APP, SELLER, Clock, ServerProcess
@@ -72,3 +75,33 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
     yield process
     process.stop()
 
+
+REQUIRE_SERVICES = os.environ.get("SOLICITATIONS_REQUIRE_SERVICES") == "1"
+REDIS_URL = os.environ.get("SOLICITATIONS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def missing_service(reason: str) -> None:
+    """Skip on a machine without the service; fail in CI, where SOLICITATIONS_REQUIRE_SERVICES=1."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (SOLICITATIONS_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The shared Redis; tests keep apart by using their own seller ids."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        missing_service(f"Redis is not reachable at {REDIS_URL}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_server_binary() -> str:
+    """redis-server, for tests that stop and restart a Redis of their own."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing_service("redis-server is not installed")
+    assert binary is not None
+    return binary

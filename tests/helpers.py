@@ -86,6 +86,7 @@ class ServerProcess:
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     log_path: Path | None = None
+    throttled: bool = False  # True: Amazon's default plans; False: plans too high to ever throttle
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -97,8 +98,7 @@ class ServerProcess:
             **os.environ,
             "SOLICITATIONS_DATABASE_URL": self.database_url,
             "SOLICITATIONS_ADMIN_TOKEN": ADMIN_TOKEN,
-            "SOLICITATIONS_PLAN_RATE": "1000",
-            "SOLICITATIONS_PLAN_BURST": "1000",
+            **({} if self.throttled else {"SOLICITATIONS_PLAN_RATE": "1000", "SOLICITATIONS_PLAN_BURST": "1000"}),
             **self.env,
         }
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
