@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+
 from helpers import US, ServerProcess, free_port
 
 GET_PATH = "/solicitations/v1/orders/111-9999999-0000001"
