@@ -22,8 +22,8 @@ ORDER_STATUSES = frozenset(
 )
 FULFILLMENT_CHANNELS = frozenset({"AFN", "MFN"})
 MAX_ID_LENGTH = 64
-_LOCALE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_LOCALE = re.compile(r"[a-z]{2,3}_[A-Z]{2}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 
 class InvalidOrder(ValueError):
@@ -87,7 +87,8 @@ def parse_timestamp(value: object, field: str) -> datetime:
         raise InvalidOrder(f"{field} is not an ISO 8601 date-time: {value[:40]!r}") from exc
     if parsed.tzinfo is None:
         raise InvalidOrder(f"{field} must carry a time zone (for example Z)")
-    return parsed.astimezone(UTC)
+    # Whole seconds, as the Orders API writes them and the store keeps them.
+    return parsed.astimezone(UTC).replace(microsecond=0)
 
 
 def _text(doc: Mapping[str, Any], field: str, *, required: bool) -> str | None:
@@ -140,10 +141,10 @@ def order_from_document(doc: object, *, default_seller_id: str | None = None) ->
     if buyer_info is not None and not isinstance(buyer_info, Mapping):
         raise InvalidOrder("BuyerInfo must be an object")
     email = _text(buyer_info, "BuyerEmail", required=False) if buyer_info else None
-    if email is not None and (len(email) > 254 or not _EMAIL.match(email)):
+    if email is not None and (len(email) > 254 or not _EMAIL.fullmatch(email)):
         raise InvalidOrder("BuyerInfo.BuyerEmail is not an email address")
     locale = _text(doc, "BuyerLocale", required=False)
-    if locale is not None and not _LOCALE.match(locale):
+    if locale is not None and not _LOCALE.fullmatch(locale):
         raise InvalidOrder("BuyerLocale must look like de_DE")
     opted_out = doc.get("BuyerOptedOut", False)
     if not isinstance(opted_out, bool):

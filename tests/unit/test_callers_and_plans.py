@@ -1,0 +1,188 @@
+"""Unit tests of callers and their roles, usage plans and the marketplace table."""
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from solicitations.domain.callers import SOLICITATION_ROLES, Caller
+from solicitations.domain.marketplaces import MARKETPLACES, Marketplace, is_known
+from solicitations.domain.usage_plans import (
+    CREATE_REVIEW_SOLICITATION,
+    DEFAULT_PLANS,
+    GET_ACTIONS,
+    RATE_LIMIT_HEADER_STATUSES,
+    UsagePlan,
+)
+
+EXPIRES = datetime(2026, 11, 27, 13, 0, 0, tzinfo=UTC)
+
+
+def caller(*roles: str, expires_at: datetime = EXPIRES) -> Caller:
+    return Caller("A1TESTSELLER", "amzn1.sp.solution.test-app", frozenset(roles), expires_at)
+
+
+# --- roles -----------------------------------------------------------------------------------------------------------
+
+
+def test_the_solicitation_roles_are_exactly_the_two_documented_ones() -> None:
+    assert frozenset({"Buyer Solicitation", "Product Listing"}) == SOLICITATION_ROLES
+
+
+@pytest.mark.parametrize(
+    ("roles", "allowed"),
+    [
+        (("Buyer Solicitation",), True),
+        (("Product Listing",), True),
+        (("Buyer Solicitation", "Product Listing"), True),
+        (("Product Listing", "Pricing", "Inventory and Order Tracking"), True),
+        ((), False),
+        (("Pricing",), False),
+        (("Inventory and Order Tracking", "Finance and Accounting"), False),
+        (("buyer solicitation",), False),
+        (("Buyer Solicitations",), False),
+        (("ProductListing",), False),
+        ((" Product Listing",), False),
+        (("Buyer Communication",), False),
+    ],
+)
+def test_may_solicit_with_either_role(roles: tuple[str, ...], allowed: bool) -> None:
+    assert caller(*roles).may_solicit() is allowed
+
+
+# --- expiry ----------------------------------------------------------------------------------------------------------
+
+
+def test_not_expired_one_microsecond_before_the_instant() -> None:
+    assert caller("Buyer Solicitation").is_expired(EXPIRES - timedelta(microseconds=1)) is False
+
+
+def test_not_expired_one_second_before_the_instant() -> None:
+    assert caller("Buyer Solicitation").is_expired(EXPIRES - timedelta(seconds=1)) is False
+
+
+def test_expired_exactly_at_the_instant() -> None:
+    assert caller("Buyer Solicitation").is_expired(EXPIRES) is True
+
+
+def test_expired_after_the_instant() -> None:
+    assert caller("Buyer Solicitation").is_expired(EXPIRES + timedelta(seconds=1)) is True
+    assert caller("Buyer Solicitation").is_expired(EXPIRES + timedelta(days=365)) is True
+
+
+def test_expiry_compares_instants_not_wall_clocks() -> None:
+    paris = timezone(timedelta(hours=1))
+    # 14:00 in UTC+01:00 is 13:00 UTC: the expiry instant itself.
+    assert caller("Buyer Solicitation").is_expired(datetime(2026, 11, 27, 14, 0, 0, tzinfo=paris)) is True
+    assert caller("Buyer Solicitation").is_expired(datetime(2026, 11, 27, 13, 59, 59, tzinfo=paris)) is False
+
+
+def test_a_token_issued_for_an_hour_expires_after_3600_seconds() -> None:
+    issued = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
+    hour = caller("Product Listing", expires_at=issued + timedelta(seconds=3600))
+    assert hour.is_expired(issued) is False
+    assert hour.is_expired(issued + timedelta(seconds=3599)) is False
+    assert hour.is_expired(issued + timedelta(seconds=3600)) is True
+
+
+# --- usage plans -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rate", "header"),
+    [
+        (1.0, "1.0"),
+        (1, "1.0"),
+        (0.5, "0.5"),
+        (20.0, "20.0"),
+        (20, "20.0"),
+        (2.0, "2.0"),
+        (0.0167, "0.0167"),
+        (5, "5.0"),
+    ],
+)
+def test_header_value_is_the_rate_as_a_decimal_string(rate: float, header: str) -> None:
+    assert UsagePlan(rate=rate, burst=5).header_value() == header
+
+
+def test_header_value_is_always_a_plain_decimal() -> None:
+    for rate in (0.5, 1, 1.0, 2.0, 5, 20, 0.0167, 100, 1000):
+        assert re.fullmatch(r"\d+\.\d+", UsagePlan(rate=rate, burst=1).header_value())
+
+
+def test_default_plans_are_one_per_second_burst_five_for_both_operations() -> None:
+    assert set(DEFAULT_PLANS) == {"getSolicitationActionsForOrder", "createProductReviewAndSellerFeedbackSolicitation"}
+    assert GET_ACTIONS == "getSolicitationActionsForOrder"
+    assert CREATE_REVIEW_SOLICITATION == "createProductReviewAndSellerFeedbackSolicitation"
+    for plan in DEFAULT_PLANS.values():
+        assert plan == UsagePlan(rate=1.0, burst=5)
+        assert plan.header_value() == "1.0"
+
+
+def test_rate_limit_header_is_sent_on_2xx_400_and_404_only() -> None:
+    assert frozenset({200, 201, 400, 404}) == RATE_LIMIT_HEADER_STATUSES
+    for status in (403, 405, 413, 415, 429, 500, 503):
+        assert status not in RATE_LIMIT_HEADER_STATUSES
+
+
+# --- marketplaces ----------------------------------------------------------------------------------------------------
+
+# developer-docs.amazon.com/sp-api/docs/marketplace-ids: (id, country code, region, default locale).
+PUBLIC_MARKETPLACES = [
+    ("A2EUQ1WTGCTBG2", "CA", "NA", "en_CA"),
+    ("ATVPDKIKX0DER", "US", "NA", "en_US"),
+    ("A1AM78C64UM0Y8", "MX", "NA", "es_MX"),
+    ("A2Q3Y263D00KWC", "BR", "NA", "pt_BR"),
+    ("A28R8C7NBKEWEA", "IE", "EU", "en_IE"),
+    ("A1RKKUPIHCS9HS", "ES", "EU", "es_ES"),
+    ("A1F83G8C2ARO7P", "GB", "EU", "en_GB"),
+    ("A13V1IB3VIYZZH", "FR", "EU", "fr_FR"),
+    ("AMEN7PMS3EDWL", "BE", "EU", "fr_BE"),
+    ("A1805IZSGTT6HS", "NL", "EU", "nl_NL"),
+    ("A1PA6795UKMFR9", "DE", "EU", "de_DE"),
+    ("APJ6JRA9NG5V4", "IT", "EU", "it_IT"),
+    ("A2NODRKZP88ZB9", "SE", "EU", "sv_SE"),
+    ("AE08WJ6YKNBMC", "ZA", "EU", "en_ZA"),
+    ("A1C3SOZRARQ6R3", "PL", "EU", "pl_PL"),
+    ("ARBP9OOSHTCHU", "EG", "EU", "ar_EG"),
+    ("A33AVAJ2PDY3EV", "TR", "EU", "tr_TR"),
+    ("A17E79C6D8DWNP", "SA", "EU", "ar_SA"),
+    ("A2VIGQ35RCS4UG", "AE", "EU", "ar_AE"),
+    ("A21TJRUUN4KGV", "IN", "EU", "en_IN"),
+    ("A19VAU5U5O7RUS", "SG", "FE", "en_SG"),
+    ("A39IBJ37TRP1C6", "AU", "FE", "en_AU"),
+    ("A1VC38T7YXB528", "JP", "FE", "ja_JP"),
+]
+
+
+@pytest.mark.parametrize(("marketplace_id", "country", "region", "locale"), PUBLIC_MARKETPLACES)
+def test_every_public_marketplace_is_known_with_its_region_and_locale(
+    marketplace_id: str, country: str, region: str, locale: str
+) -> None:
+    assert is_known(marketplace_id)
+    assert MARKETPLACES[marketplace_id] == Marketplace(marketplace_id, country, region, locale)
+
+
+def test_the_table_is_exactly_the_public_marketplaces() -> None:
+    assert sorted(MARKETPLACES) == sorted(row[0] for row in PUBLIC_MARKETPLACES)
+    assert len(MARKETPLACES) == 23
+
+
+def test_every_region_is_covered() -> None:
+    by_region: dict[str, int] = {}
+    for marketplace in MARKETPLACES.values():
+        by_region[marketplace.region] = by_region.get(marketplace.region, 0) + 1
+    assert by_region == {"NA": 4, "EU": 16, "FE": 3}
+
+
+@pytest.mark.parametrize("marketplace", list(MARKETPLACES.values()), ids=lambda m: m.country)
+def test_every_default_locale_is_well_formed_and_matches_the_country(marketplace: Marketplace) -> None:
+    assert re.fullmatch(r"[a-z]{2,3}_[A-Z]{2}", marketplace.default_locale)
+    assert marketplace.default_locale.endswith("_" + marketplace.country)
+
+
+@pytest.mark.parametrize(
+    "unknown", ["", "atvpdkikx0der", "ATVPDKIKX0DE", "ATVPDKIKX0DER ", "US", "A38D8NSA03LJTC", "A1VC38T7YXB52"]
+)
+def test_unknown_marketplace_ids_are_not_known(unknown: str) -> None:
+    assert not is_known(unknown)
