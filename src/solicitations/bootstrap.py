@@ -9,6 +9,7 @@ from solicitations.adapters.store.sql import SqlStore
 from solicitations.config import Settings
 from solicitations.service.admin import AdminService
 from solicitations.service.authentication import Authenticator
+from solicitations.service.identity import IdentityService
 from solicitations.service.ports import Buckets
 from solicitations.service.solicitations import SolicitationService
 from solicitations.service.throttling import Throttle, default_plans
@@ -27,6 +28,7 @@ class Container:
     solicitations: SolicitationService
     admin: AdminService
     throttle: Throttle
+    identity: IdentityService
 
     async def aclose(self) -> None:
         await self.throttle.buckets.close()
@@ -59,4 +61,5 @@ def bootstrap(
         solicitations=SolicitationService(store, clock),
         admin=AdminService(store, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
         throttle=Throttle(store, buckets, default_plans(settings.plan_rate, settings.plan_burst), clock, cache_for),
+        identity=IdentityService(store, buckets, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
     )

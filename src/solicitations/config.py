@@ -15,6 +15,9 @@ class Settings(BaseSettings):
         None, description="Redis URL for rate-limit buckets shared by many nodes; unset = in-process buckets"
     )
     admin_token: str | None = Field(None, description="Bearer token of the admin API; unset = no admin API")
+    session_secret: str | None = Field(
+        None, description="Key signing consent-page session cookies; set the same value on every node"
+    )
     access_token_ttl_seconds: int = Field(3600, description="Lifetime of minted access tokens")
     token_cache_seconds: float = Field(
         1.0, description="How long a node trusts a token lookup: the bound on revocation taking effect"

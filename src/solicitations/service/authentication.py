@@ -26,7 +26,8 @@ class Authenticator:
             raise errors.ApiError(errors.TOKEN_MISSING)
         now = self._clock()
         caller = self._lookup(token, now)
-        if caller is None or caller.is_expired(now) or not caller.may_solicit():
+        # A grantless token (no seller) reaches no seller's orders.
+        if caller is None or not caller.seller_id or caller.is_expired(now) or not caller.may_solicit():
             raise errors.ApiError(errors.ACCESS_DENIED)
         return caller
 

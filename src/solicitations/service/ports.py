@@ -55,6 +55,26 @@ class Application:
     application_id: str
     name: str
     roles: frozenset[str]
+    client_id: str | None = None
+    secret_hash: str | None = None  # argon2; None for applications made by the token shortcut
+    state: str = "active"  # active | suspended
+    redirect_uris: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    authorization_id: str
+    seller_id: str
+    application_id: str
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationCode:
+    seller_id: str
+    application_id: str
+    redirect_uri: str
+    expires_at: datetime
 
 
 class UnitOfWork(Protocol):
@@ -79,8 +99,40 @@ class UnitOfWork(Protocol):
     def put_usage_plan(self, key: BucketKey, plan: UsagePlan, now: datetime) -> None: ...
 
     def add_access_token(
-        self, token_hash: str, seller_id: str, application_id: str, expires_at: datetime, now: datetime
+        self,
+        token_hash: str,
+        seller_id: str,
+        application_id: str,
+        expires_at: datetime,
+        now: datetime,
+        authorization_id: str | None = None,
     ) -> None: ...
+
+    def find_application_by_client_id(self, client_id: str) -> Application | None: ...
+
+    def list_applications(self) -> list[Application]: ...
+
+    def update_application(
+        self, application_id: str, *, secret_hash: str | None = None, state: str | None = None
+    ) -> bool: ...
+
+    def add_authorization(self, authorization: Authorization, refresh_token_hash: str, now: datetime) -> None:
+        """Record it, revoking any earlier authorization of the same seller and application."""
+        ...
+
+    def find_authorization(self, refresh_token_hash: str) -> Authorization | None: ...
+
+    def revoke_authorizations(self, seller_id: str, application_id: str, now: datetime) -> int: ...
+
+    def add_authorization_code(self, code_hash: str, code: AuthorizationCode) -> None: ...
+
+    def use_authorization_code(self, code_hash: str, now: datetime) -> AuthorizationCode | None:
+        """The code if it exists and was never used; it is marked used in the same step."""
+        ...
+
+    def set_seller_password(self, seller_id: str, password_hash: str) -> bool: ...
+
+    def find_seller_password(self, seller_id: str) -> str | None: ...
 
 
 class Store(Protocol):

@@ -13,6 +13,7 @@ sellers = Table(
     Column("name", String(200), nullable=False),
     Column("marketplace_ids", Text, nullable=False),  # JSON array
     Column("updated_at", BigInteger, nullable=False),
+    Column("password_hash", String(256)),  # argon2; for the consent page's sign-in
 )
 
 applications = Table(
@@ -22,6 +23,10 @@ applications = Table(
     Column("name", String(200), nullable=False),
     Column("roles", Text, nullable=False),  # JSON array
     Column("created_at", BigInteger, nullable=False),
+    Column("client_id", String(128), unique=True),  # the LWA client id
+    Column("secret_hash", String(256)),  # argon2 of the client secret; the secret is shown once
+    Column("state", String(16), nullable=False, server_default="active"),  # active | suspended
+    Column("redirect_uris", Text, nullable=False, server_default="[]"),  # JSON array
 )
 
 access_tokens = Table(
@@ -32,6 +37,7 @@ access_tokens = Table(
     Column("application_id", String(ID), nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("authorization_id", String(ID)),  # None: minted by an operator, outside any authorization
 )
 
 orders = Table(
@@ -75,4 +81,29 @@ usage_plans = Table(
     Column("rate", Float, nullable=False),
     Column("burst", Integer, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+# A selling partner's authorization of an application; its refresh token is stored only as a sha256.
+authorizations = Table(
+    "authorizations",
+    metadata,
+    Column("authorization_id", String(ID), primary_key=True),
+    Column("seller_id", String(ID), nullable=False),
+    Column("application_id", String(ID), nullable=False),
+    Column("refresh_token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+    Index("ix_authorizations_seller_application", "seller_id", "application_id"),
+)
+
+# spapi_oauth_code values of the website workflow: single use, five minutes.
+authorization_codes = Table(
+    "authorization_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("seller_id", String(ID), nullable=False),
+    Column("application_id", String(ID), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),
 )

@@ -26,6 +26,8 @@ from solicitations.domain.orders import Order
 from solicitations.domain.usage_plans import UsagePlan
 from solicitations.service.ports import (
     Application,
+    Authorization,
+    AuthorizationCode,
     BucketKey,
     Seller,
     Solicitation,
@@ -89,6 +91,7 @@ _FIND_ORDER = (
     )
     .where(schema.orders.c.amazon_order_id == bindparam("order_id"))
 )
+# A token counts only while its application is active and its authorization (if any) stands.
 _FIND_CALLER = (
     select(
         schema.access_tokens.c.seller_id,
@@ -100,10 +103,39 @@ _FIND_CALLER = (
         schema.access_tokens.join(
             schema.applications,
             schema.applications.c.application_id == schema.access_tokens.c.application_id,
+        ).outerjoin(
+            schema.authorizations,
+            schema.authorizations.c.authorization_id == schema.access_tokens.c.authorization_id,
         )
     )
-    .where(schema.access_tokens.c.token_hash == bindparam("token_hash"))
+    .where(
+        schema.access_tokens.c.token_hash == bindparam("token_hash"),
+        schema.applications.c.state == "active",
+        schema.authorizations.c.revoked_at.is_(None),
+    )
 )
+_APPLICATION = select(
+    schema.applications.c.application_id,
+    schema.applications.c.name,
+    schema.applications.c.roles,
+    schema.applications.c.client_id,
+    schema.applications.c.secret_hash,
+    schema.applications.c.state,
+    schema.applications.c.redirect_uris,
+)
+
+
+def _application(row: Sequence[Any]) -> Application:
+    return Application(
+        application_id=row[0],
+        name=row[1],
+        roles=frozenset(json.loads(row[2])),
+        client_id=row[3],
+        secret_hash=row[4],
+        state=row[5],
+        redirect_uris=tuple(json.loads(row[6])),
+    )
+
 
 _FIND_USAGE_PLAN = select(schema.usage_plans.c.rate, schema.usage_plans.c.burst).where(
     schema.usage_plans.c.seller_id == bindparam("seller_id"),
@@ -150,9 +182,12 @@ class _PreparedRead:
         self.sql = str(compiled)
         self._positional = compiled.positional
         self._order = tuple(compiled.positiontup or ())
+        # Values fixed in the statement itself, e.g. state = 'active'.
+        self._literals = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
 
     def params(self, values: dict[str, Any]) -> Any:
-        return tuple(values[name] for name in self._order) if self._positional else values
+        merged = {**self._literals, **values}
+        return tuple(merged[name] for name in self._order) if self._positional else merged
 
 
 class SqlTransaction:
@@ -256,12 +291,16 @@ class SqlTransaction:
         return None if row is None else Seller(seller_id, row[0], tuple(json.loads(row[1])))
 
     def find_application(self, application_id: str) -> Application | None:
-        row = self._conn.execute(
-            select(schema.applications.c.name, schema.applications.c.roles).where(
-                schema.applications.c.application_id == application_id
-            )
-        ).first()
-        return None if row is None else Application(application_id, row[0], frozenset(json.loads(row[1])))
+        row = self._conn.execute(_APPLICATION.where(schema.applications.c.application_id == application_id)).first()
+        return None if row is None else _application(row)
+
+    def find_application_by_client_id(self, client_id: str) -> Application | None:
+        row = self._conn.execute(_APPLICATION.where(schema.applications.c.client_id == client_id)).first()
+        return None if row is None else _application(row)
+
+    def list_applications(self) -> list[Application]:
+        rows = self._conn.execute(_APPLICATION.order_by(schema.applications.c.created_at))
+        return [_application(row) for row in rows]
 
     def add_application(self, application: Application, now: datetime) -> None:
         self._conn.execute(
@@ -270,11 +309,34 @@ class SqlTransaction:
                 name=application.name,
                 roles=json.dumps(sorted(application.roles)),
                 created_at=_epoch(now),
+                client_id=application.client_id,
+                secret_hash=application.secret_hash,
+                state=application.state,
+                redirect_uris=json.dumps(list(application.redirect_uris)),
             )
         )
 
+    def update_application(
+        self, application_id: str, *, secret_hash: str | None = None, state: str | None = None
+    ) -> bool:
+        values: dict[str, Any] = {}
+        if secret_hash is not None:
+            values["secret_hash"] = secret_hash
+        if state is not None:
+            values["state"] = state
+        statement = (
+            schema.applications.update().where(schema.applications.c.application_id == application_id).values(**values)
+        )
+        return self._conn.execute(statement).rowcount == 1
+
     def add_access_token(
-        self, token_hash: str, seller_id: str, application_id: str, expires_at: datetime, now: datetime
+        self,
+        token_hash: str,
+        seller_id: str,
+        application_id: str,
+        expires_at: datetime,
+        now: datetime,
+        authorization_id: str | None = None,
     ) -> None:
         self._conn.execute(
             schema.access_tokens.insert().values(
@@ -283,8 +345,84 @@ class SqlTransaction:
                 application_id=application_id,
                 expires_at=_epoch(expires_at),
                 created_at=_epoch(now),
+                authorization_id=authorization_id,
             )
         )
+
+    def add_authorization(self, authorization: Authorization, refresh_token_hash: str, now: datetime) -> None:
+        self.revoke_authorizations(authorization.seller_id, authorization.application_id, now)
+        self._conn.execute(
+            schema.authorizations.insert().values(
+                authorization_id=authorization.authorization_id,
+                seller_id=authorization.seller_id,
+                application_id=authorization.application_id,
+                refresh_token_hash=refresh_token_hash,
+                created_at=_epoch(now),
+                revoked_at=None,
+            )
+        )
+
+    def find_authorization(self, refresh_token_hash: str) -> Authorization | None:
+        table = schema.authorizations
+        row = self._conn.execute(
+            select(table.c.authorization_id, table.c.seller_id, table.c.application_id, table.c.revoked_at).where(
+                table.c.refresh_token_hash == refresh_token_hash
+            )
+        ).first()
+        return None if row is None else Authorization(row[0], row[1], row[2], row[3] is not None)
+
+    def revoke_authorizations(self, seller_id: str, application_id: str, now: datetime) -> int:
+        table = schema.authorizations
+        statement = (
+            table.update()
+            .where(
+                table.c.seller_id == seller_id,
+                table.c.application_id == application_id,
+                table.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=_epoch(now))
+        )
+        return int(self._conn.execute(statement).rowcount)
+
+    def add_authorization_code(self, code_hash: str, code: AuthorizationCode) -> None:
+        self._conn.execute(
+            schema.authorization_codes.insert().values(
+                code_hash=code_hash,
+                seller_id=code.seller_id,
+                application_id=code.application_id,
+                redirect_uri=code.redirect_uri,
+                expires_at=_epoch(code.expires_at),
+                used_at=None,
+            )
+        )
+
+    def use_authorization_code(self, code_hash: str, now: datetime) -> AuthorizationCode | None:
+        table = schema.authorization_codes
+        used = self._conn.execute(
+            table.update().where(table.c.code_hash == code_hash, table.c.used_at.is_(None)).values(used_at=_epoch(now))
+        )
+        if used.rowcount != 1:
+            return None
+        row = self._conn.execute(
+            select(table.c.seller_id, table.c.application_id, table.c.redirect_uri, table.c.expires_at).where(
+                table.c.code_hash == code_hash
+            )
+        ).one()
+        expires_at = _instant(row[3])
+        assert expires_at is not None
+        return AuthorizationCode(row[0], row[1], row[2], expires_at)
+
+    def set_seller_password(self, seller_id: str, password_hash: str) -> bool:
+        statement = (
+            schema.sellers.update().where(schema.sellers.c.seller_id == seller_id).values(password_hash=password_hash)
+        )
+        return self._conn.execute(statement).rowcount == 1
+
+    def find_seller_password(self, seller_id: str) -> str | None:
+        row = self._conn.execute(
+            select(schema.sellers.c.password_hash).where(schema.sellers.c.seller_id == seller_id)
+        ).first()
+        return None if row is None else row[0]
 
 
 class SqlStore:

@@ -13,7 +13,7 @@ from solicitations.domain import errors
 from solicitations.domain.usage_plans import DEFAULT_PLANS
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.requests import json_body
-from solicitations.service.ports import BucketKey, BucketsUnavailable, StoreUnavailable
+from solicitations.service.ports import Application, BucketKey, BucketsUnavailable, StoreUnavailable
 
 Handler = Callable[[Request], Awaitable[Any]]
 
@@ -22,6 +22,8 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
     expected = f"Bearer {admin_token}".encode()
     admin = container.admin
     throttle = container.throttle
+    identity = container.identity
+    authenticator = container.authenticator
     limit = container.settings.max_body_bytes
 
     def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -47,7 +49,13 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         return decoded
 
     async def put_seller(request: Request) -> Any:
-        seller = admin.put_seller(request.path_params["sellerId"], await body(request))
+        decoded = await body(request)
+        seller = admin.put_seller(request.path_params["sellerId"], decoded)
+        password = decoded.get("password") if isinstance(decoded, dict) else None
+        if password is not None:
+            if not isinstance(password, str):
+                raise errors.ApiError(errors.INVALID_INPUT.with_details("password must be a string"))
+            identity.set_password(seller.seller_id, password)
         return {
             "sellerId": seller.seller_id,
             "name": seller.name,
@@ -91,8 +99,57 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
             raise errors.ApiError(errors.NOT_FOUND)
         return await plan_view(key)
 
+    def application_view(application: Application) -> dict[str, Any]:
+        return {
+            "applicationId": application.application_id,
+            "name": application.name,
+            "clientId": application.client_id,
+            "roles": sorted(application.roles),
+            "redirectUris": list(application.redirect_uris),
+            "state": application.state,
+        }
+
+    async def create_application(request: Request) -> Any:
+        created = identity.create_application(await body(request))
+        return {**application_view(created.application), "clientSecret": created.client_secret}
+
+    async def list_applications(request: Request) -> Any:
+        return {"applications": [application_view(a) for a in identity.list_applications()]}
+
+    async def rotate_secret(request: Request) -> Any:
+        return {"clientSecret": identity.rotate_secret(request.path_params["applicationId"])}
+
+    async def set_state(request: Request) -> Any:
+        decoded = await body(request)
+        application_id = request.path_params["applicationId"]
+        identity.set_state(application_id, decoded.get("state") if isinstance(decoded, dict) else None)
+        authenticator.forget()  # a suspension bites on this node's next request
+        application = identity.find_application(application_id)
+        assert application is not None
+        return application_view(application)
+
+    async def authorize(request: Request) -> Any:
+        decoded = await body(request)
+        if not isinstance(decoded, dict):
+            raise errors.ApiError(errors.INVALID_INPUT.with_details("the body must be a JSON object"))
+        seller_id, application_id = decoded.get("sellerId"), decoded.get("applicationId")
+        if not isinstance(seller_id, str) or not seller_id or not isinstance(application_id, str):
+            raise errors.ApiError(errors.INVALID_INPUT.with_details("sellerId and applicationId are required"))
+        return {"refresh_token": identity.authorize(seller_id, application_id)}
+
+    async def revoke(request: Request) -> Any:
+        revoked = identity.revoke(request.path_params["sellerId"], request.path_params["applicationId"])
+        authenticator.forget()  # revocation bites on this node's next request
+        return {"revoked": revoked}
+
     plan_path = "/admin/v1/usage-plans/{sellerId}/{applicationId}/{operationId}"
     return [
+        Route("/admin/v1/applications", guarded(create_application), methods=["POST"]),
+        Route("/admin/v1/applications", guarded(list_applications), methods=["GET"]),
+        Route("/admin/v1/applications/{applicationId}/secret", guarded(rotate_secret), methods=["POST"]),
+        Route("/admin/v1/applications/{applicationId}/state", guarded(set_state), methods=["PUT"]),
+        Route("/admin/v1/authorizations", guarded(authorize), methods=["POST"]),
+        Route("/admin/v1/authorizations/{sellerId}/{applicationId}", guarded(revoke), methods=["DELETE"]),
         Route(plan_path, guarded(put_usage_plan), methods=["PUT"]),
         Route(plan_path, guarded(get_usage_plan), methods=["GET"]),
         Route("/admin/v1/sellers/{sellerId}", guarded(put_seller), methods=["PUT"]),

@@ -1,6 +1,7 @@
 """The ASGI application: Solicitations API routes, the admin API, health and the OpenAPI document."""
 
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -9,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
@@ -21,6 +22,8 @@ from solicitations.domain.usage_plans import (
     RATE_LIMIT_HEADER_STATUSES,
 )
 from solicitations.entrypoints.http import rendering
+from solicitations.entrypoints.http.consent import consent_app
+from solicitations.entrypoints.http.oauth import token_routes
 from solicitations.entrypoints.http.openapi import openapi_document
 from solicitations.entrypoints.http.requests import json_body, marketplace_id
 from solicitations.service.ports import BucketsUnavailable, StoreUnavailable
@@ -119,22 +122,19 @@ def create_app(container: Container) -> Starlette:
     async def openapi(request: Request) -> Response:
         return rendering.json_response(document, rendering.new_request_id())
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route(ORDER, operation(GET_ACTIONS, get_actions), methods=["GET"]),
         Route(ACTION, operation(CREATE_REVIEW_SOLICITATION, create_solicitation), methods=["POST"]),
         Route(ACTION + "/schema", operation(None, get_schema), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
+    routes += token_routes(container.identity)
+    routes.append(Mount("/apps", app=consent_app(container.identity, settings.session_secret or secrets.token_hex(32))))
     if settings.admin_token is not None:
         from solicitations.entrypoints.http.admin import admin_routes
 
         routes += admin_routes(container, settings.admin_token)
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        error = errors.METHOD_NOT_ALLOWED if exc.status_code == 405 else errors.NOT_FOUND
-        return rendering.error_response(error, rendering.new_request_id(), dict(exc.headers or {}))
 
     async def server_error(request: Request, exc: Exception) -> Response:
         request_id = rendering.new_request_id()
@@ -150,7 +150,7 @@ def create_app(container: Container) -> Starlette:
 
     app = Starlette(
         routes=routes,
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={HTTPException: rendering.framework_error, Exception: server_error},
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False

@@ -5,8 +5,11 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import Response
 
+from solicitations.domain import errors
 from solicitations.domain.actions import Action
 from solicitations.domain.errors import Failure
 
@@ -87,3 +90,10 @@ def error_response(error: Failure, request_id: str, headers: dict[str, str] | No
     if error_type is not None:
         all_headers["x-amzn-ErrorType"] = error_type
     return json_response(body, request_id, error.status, JSON, all_headers)
+
+
+async def framework_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404 and 405, in Amazon's error shape instead of the framework's body."""
+    assert isinstance(exc, HTTPException)
+    error = errors.METHOD_NOT_ALLOWED if exc.status_code == 405 else errors.NOT_FOUND
+    return error_response(error, new_request_id(), dict(exc.headers or {}))

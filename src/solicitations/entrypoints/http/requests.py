@@ -24,8 +24,8 @@ def _is_json(content_type: str | None) -> bool:
     return media in ("application/json", "") or media.endswith("+json")
 
 
-async def json_body(request: Request, limit: int) -> Any:
-    """The decoded body, or None when there is none; 413, 415 or 400 when it cannot be read."""
+async def read_body(request: Request, limit: int) -> bytearray:
+    """The raw body, read no further than `limit` bytes (413 past it, declared or streamed)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise errors.ApiError(errors.TOO_LARGE)
@@ -34,6 +34,12 @@ async def json_body(request: Request, limit: int) -> Any:
         body += chunk
         if len(body) > limit:
             raise errors.ApiError(errors.TOO_LARGE)
+    return body
+
+
+async def json_body(request: Request, limit: int) -> Any:
+    """The decoded body, or None when there is none; 413, 415 or 400 when it cannot be read."""
+    body = await read_body(request, limit)
     if not body.strip():
         return None
     if not _is_json(request.headers.get("content-type")):
