@@ -1,11 +1,12 @@
 """The `solicitations` command: serve, migrate, import orders, issue tokens."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from solicitations.bootstrap import bootstrap
+from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
 from solicitations.entrypoints import logs
 
@@ -13,11 +14,17 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="The store's schema.")
 orders_app = typer.Typer(no_args_is_help=True, help="Orders.")
 tokens_app = typer.Typer(no_args_is_help=True, help="Access tokens.")
+apps_app = typer.Typer(no_args_is_help=True, help="Applications (LWA clients).")
+authorizations_app = typer.Typer(no_args_is_help=True, help="Seller authorizations of applications.")
+sellers_app = typer.Typer(no_args_is_help=True, help="Selling partners.")
 plans_app = typer.Typer(no_args_is_help=True, help="Usage plans (rate limits) per seller, application and operation.")
 app.add_typer(db_app, name="db")
 app.add_typer(orders_app, name="orders")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(plans_app, name="plans")
+app.add_typer(apps_app, name="apps")
+app.add_typer(authorizations_app, name="authorizations")
+app.add_typer(sellers_app, name="sellers")
 
 
 def _demo_banner(host: str, port: int, rows: list[tuple[str, str, str]], token: str) -> str:
@@ -153,18 +160,14 @@ def plans_set(
     burst: Annotated[int, typer.Option(help="Bucket capacity.")],
 ) -> None:
     """Grant a plan to one seller, application and operation."""
-    from solicitations.domain.errors import ApiError
     from solicitations.service.ports import BucketKey
 
-    container = bootstrap()
-    try:
-        container.admin.put_usage_plan(BucketKey(seller_id, application_id, operation), {"rate": rate, "burst": burst})
-    except ApiError as error:
-        typer.echo(f"{error.failure.message} {error.failure.details}".strip(), err=True)
-        raise typer.Exit(2) from None
-    finally:
-        container.close()
-    _show_plan(seller_id, application_id, operation)
+    def put(container: Container) -> str:
+        key = BucketKey(seller_id, application_id, operation)
+        plan = container.admin.put_usage_plan(key, {"rate": rate, "burst": burst})
+        return f"{operation}: rate {plan.rate}/s, burst {plan.burst}"
+
+    _run_admin(put)
 
 
 @plans_app.command("show")
@@ -174,6 +177,114 @@ def plans_show(seller_id: str, application_id: str) -> None:
 
     for operation in DEFAULT_PLANS:
         _show_plan(seller_id, application_id, operation)
+
+
+def _run_admin(action: "Callable[[Container], str]") -> None:
+    """Run one operator action; Amazon-shaped refusals become a message and exit code 2."""
+    from solicitations.domain.errors import ApiError
+
+    container = bootstrap()
+    try:
+        typer.echo(action(container))
+    except ApiError as error:
+        typer.echo(f"{error.failure.message} {error.failure.details}".strip(), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        container.close()
+
+
+@apps_app.command("create")
+def apps_create(
+    name: Annotated[str, typer.Option(help="Shown to sellers on the consent page.")],
+    role: Annotated[list[str] | None, typer.Option(help="Role; repeatable.")] = None,
+    redirect_uri: Annotated[list[str] | None, typer.Option(help="Registered OAuth redirect URI; repeatable.")] = None,
+) -> None:
+    """Register an application; its client secret is printed once and stored only as a hash."""
+
+    def create(container: Container) -> str:
+        body = {"name": name, "roles": role or ["Buyer Solicitation"], "redirectUris": redirect_uri or []}
+        created = container.identity.create_application(body)
+        return (
+            f"application id:  {created.application.application_id}\n"
+            f"client id:       {created.application.client_id}\n"
+            f"client secret:   {created.client_secret}"
+        )
+
+    _run_admin(create)
+
+
+@apps_app.command("list")
+def apps_list() -> None:
+    """Every application with its client id, roles and state."""
+
+    def listing(container: Container) -> str:
+        return "\n".join(
+            f"{a.application_id}  {a.client_id or '-'}  {a.state}  {','.join(sorted(a.roles))}  {a.name}"
+            for a in container.identity.list_applications()
+        )
+
+    _run_admin(listing)
+
+
+@apps_app.command("rotate-secret")
+def apps_rotate_secret(application_id: str) -> None:
+    """A new client secret; the old one stops working at once."""
+    _run_admin(lambda c: c.identity.rotate_secret(application_id))
+
+
+def _set_state(application_id: str, state: str) -> None:
+    def set_state(container: Container) -> str:
+        container.identity.set_state(application_id, state)
+        return f"{application_id} {state}"
+
+    _run_admin(set_state)
+
+
+@apps_app.command("suspend")
+def apps_suspend(application_id: str) -> None:
+    """Its tokens stop working and it gets no new ones."""
+    _set_state(application_id, "suspended")
+
+
+@apps_app.command("resume")
+def apps_resume(application_id: str) -> None:
+    """Make a suspended application usable again."""
+    _set_state(application_id, "active")
+
+
+@authorizations_app.command("grant")
+def authorizations_grant(
+    seller_id: Annotated[str, typer.Option()], application_id: Annotated[str, typer.Option()]
+) -> None:
+    """Authorize an application for a seller (self-authorization); prints the refresh token."""
+    _run_admin(lambda c: c.identity.authorize(seller_id, application_id))
+
+
+@authorizations_app.command("revoke")
+def authorizations_revoke(
+    seller_id: Annotated[str, typer.Option()], application_id: Annotated[str, typer.Option()]
+) -> None:
+    """Kill the refresh token and every access token minted from it."""
+    _run_admin(lambda c: f"revoked {c.identity.revoke(seller_id, application_id)} authorization(s)")
+
+
+@sellers_app.command("put")
+def sellers_put(
+    seller_id: str,
+    name: Annotated[str, typer.Option(help="Display name.")],
+    marketplace_id: Annotated[list[str] | None, typer.Option(help="Marketplace; repeatable.")] = None,
+    password: Annotated[bool, typer.Option("--password", help="Prompt for a consent-page password.")] = False,
+) -> None:
+    """Create or replace a seller, optionally with a password for the consent page's sign-in."""
+    secret = typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
+
+    def put(container: Container) -> str:
+        seller = container.admin.put_seller(seller_id, {"name": name, "marketplaceIds": marketplace_id or []})
+        if secret is not None:
+            container.identity.set_password(seller.seller_id, secret)
+        return f"{seller.seller_id} {seller.name}"
+
+    _run_admin(put)
 
 
 def main() -> None:

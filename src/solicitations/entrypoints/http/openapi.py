@@ -150,12 +150,89 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "properties": {"errors": {"type": "array", "items": {"$ref": _REF + "Error"}}},
     },
+    "TokenRequest": {
+        "type": "object",
+        "required": ["grant_type"],
+        "properties": {
+            "grant_type": {"type": "string", "enum": ["refresh_token", "authorization_code", "client_credentials"]},
+            "refresh_token": {"type": "string"},
+            "code": {"type": "string"},
+            "redirect_uri": {"type": "string"},
+            "scope": {"type": "string"},
+            "client_id": {"type": "string"},
+            "client_secret": {"type": "string"},
+        },
+    },
+    "TokenResponse": {
+        "type": "object",
+        "required": ["access_token", "token_type", "expires_in"],
+        "properties": {
+            "access_token": {"type": "string"},
+            "refresh_token": {"type": "string"},
+            "token_type": {"type": "string"},
+            "expires_in": {"type": "integer"},
+        },
+    },
+    "OAuthError": {
+        "type": "object",
+        "required": ["error", "error_description"],
+        "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+    },
+    "ApplicationRequest": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string"},
+            "roles": {"type": "array", "items": {"type": "string"}},
+            "redirectUris": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "Application": {
+        "type": "object",
+        "required": ["applicationId", "name", "roles", "redirectUris", "state"],
+        "properties": {
+            "applicationId": {"type": "string"},
+            "name": {"type": "string"},
+            "clientId": {"type": ["string", "null"]},
+            "clientSecret": {"type": "string", "description": "Only in the answer that creates the application."},
+            "roles": {"type": "array", "items": {"type": "string"}},
+            "redirectUris": {"type": "array", "items": {"type": "string"}},
+            "state": {"type": "string", "enum": ["active", "suspended"]},
+        },
+    },
+    "Applications": {
+        "type": "object",
+        "required": ["applications"],
+        "properties": {"applications": {"type": "array", "items": {"$ref": _REF + "Application"}}},
+    },
+    "ClientSecret": {
+        "type": "object",
+        "required": ["clientSecret"],
+        "properties": {"clientSecret": {"type": "string"}},
+    },
+    "ApplicationState": {
+        "type": "object",
+        "required": ["state"],
+        "properties": {"state": {"type": "string", "enum": ["active", "suspended"]}},
+    },
+    "AuthorizationRequest": {
+        "type": "object",
+        "required": ["sellerId", "applicationId"],
+        "properties": {"sellerId": {"type": "string"}, "applicationId": {"type": "string"}},
+    },
+    "RefreshToken": {
+        "type": "object",
+        "required": ["refresh_token"],
+        "properties": {"refresh_token": {"type": "string"}},
+    },
+    "Revoked": {"type": "object", "required": ["revoked"], "properties": {"revoked": {"type": "integer"}}},
     "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
     "Seller": {
         "type": "object",
         "properties": {
             "name": {"type": "string"},
             "marketplaceIds": {"type": "array", "items": {"type": "string"}},
+            "password": {"type": "string", "writeOnly": True, "description": "For the consent page's sign-in."},
         },
     },
     "Order": {
@@ -221,6 +298,23 @@ _PLAN_PARAMETERS = [
     {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
     for name in ("sellerId", "applicationId", "operationId")
 ]
+
+
+def _oauth_error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": _headers(False),
+        "content": {"application/json": {"schema": {"$ref": _REF + "OAuthError"}}},
+    }
+
+
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def _form_body(fields: tuple[str, ...]) -> dict[str, Any]:
+    schema = {"type": "object", "properties": {name: {"type": "string"} for name in fields}}
+    return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}
 
 
 def _admin_operation(summary: str, ok_schema: str, body: str | None = None) -> dict[str, Any]:
@@ -289,6 +383,74 @@ def openapi_document(*, admin: bool) -> dict[str, Any]:
                 },
             }
         },
+        "/auth/o2/token": {
+            "post": {
+                "operationId": "lwaToken",
+                "summary": "Login with Amazon: trade a refresh token, an authorization code or client credentials.",
+                "tags": ["identity"],
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {"schema": {"$ref": _REF + "TokenRequest"}},
+                        "application/json": {"schema": {"$ref": _REF + "TokenRequest"}},
+                    },
+                },
+                "responses": {
+                    "200": _ok("Tokens.", "TokenResponse", "application/json", rate_limit=False),
+                    **{
+                        status: _oauth_error(text)
+                        for status, text in (
+                            ("400", "invalid_request, invalid_grant, unsupported_grant_type, invalid_scope."),
+                            ("401", "invalid_client."),
+                            ("413", "The request body is too large."),
+                            ("429", "Too many failed client authentications."),
+                            ("503", "temporarily_unavailable."),
+                        )
+                    },
+                },
+            }
+        },
+        "/apps/authorize/consent": {
+            "get": {
+                "operationId": "consentPage",
+                "summary": "The seller's sign-in or consent page (website authorization workflow).",
+                "tags": ["identity"],
+                "security": [],
+                "parameters": [
+                    {"name": name, "in": "query", "required": required, "schema": {"type": "string"}}
+                    for name, required in (
+                        ("application_id", True),
+                        ("state", True),
+                        ("version", False),
+                        ("redirect_uri", False),
+                    )
+                ],
+                "responses": {"200": _html("The page."), "400": _html("The request cannot go ahead.")},
+            },
+            "post": {
+                "operationId": "consent",
+                "summary": "The seller consents (or not) and is redirected to the application.",
+                "tags": ["identity"],
+                "security": [],
+                "requestBody": _form_body(("application_id", "state", "redirect_uri", "csrf", "decision")),
+                "responses": {
+                    "302": {"description": "Back to the application's redirect URI."},
+                    "400": _html("The request cannot go ahead."),
+                    "403": _html("No session, or a stale form."),
+                },
+            },
+        },
+        "/apps/authorize/signin": {
+            "post": {
+                "operationId": "signIn",
+                "summary": "The seller signs in.",
+                "tags": ["identity"],
+                "security": [],
+                "requestBody": _form_body(("seller_id", "password", "next")),
+                "responses": {"303": {"description": "Signed in."}, "401": _html("Wrong seller id or password.")},
+            }
+        },
         "/healthz": {
             "get": {
                 "operationId": "healthz",
@@ -325,6 +487,34 @@ def openapi_document(*, admin: bool) -> dict[str, Any]:
                 **_admin_operation("A usage plan and its bucket's level now.", "UsagePlanState"),
                 "parameters": _PLAN_PARAMETERS,
             },
+        }
+        application_id = [{"name": "applicationId", "in": "path", "required": True, "schema": {"type": "string"}}]
+        paths["/admin/v1/applications"] = {
+            "post": _admin_operation(
+                "Register an application (its secret is shown once).", "Application", "ApplicationRequest"
+            ),
+            "get": _admin_operation("Every application.", "Applications"),
+        }
+        paths["/admin/v1/applications/{applicationId}/secret"] = {
+            "post": {**_admin_operation("Rotate the client secret.", "ClientSecret"), "parameters": application_id}
+        }
+        paths["/admin/v1/applications/{applicationId}/state"] = {
+            "put": {
+                **_admin_operation("Suspend or resume an application.", "Application", "ApplicationState"),
+                "parameters": application_id,
+            }
+        }
+        paths["/admin/v1/authorizations"] = {
+            "post": _admin_operation("A seller authorizes an application.", "RefreshToken", "AuthorizationRequest")
+        }
+        paths["/admin/v1/authorizations/{sellerId}/{applicationId}"] = {
+            "delete": {
+                **_admin_operation("Revoke the authorization and every token minted from it.", "Revoked"),
+                "parameters": [
+                    {"name": "sellerId", "in": "path", "required": True, "schema": {"type": "string"}},
+                    *application_id,
+                ],
+            }
         }
         paths["/admin/v1/access-tokens"] = {
             "post": _admin_operation("Mint an access token.", "AccessToken", "AccessTokenRequest")
