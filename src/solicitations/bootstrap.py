@@ -42,7 +42,12 @@ def bootstrap(
     settings: Settings | None = None, clock: Callable[[], datetime] = utc_now, migrate: bool = True
 ) -> Container:
     settings = settings or Settings()
-    store = SqlStore(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    store = SqlStore(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        pool_size=settings.database_pool_size,
+        statement_timeout_ms=settings.statement_timeout_ms,
+    )
     if migrate:
         store.migrate()
     cache_for = timedelta(seconds=settings.token_cache_seconds)

@@ -215,8 +215,10 @@ class SqlTransaction:
                 request_id=solicitation.request_id,
             )
             .on_conflict_do_nothing(index_elements=["amazon_order_id"])
+            .returning(schema.solicitations.c.amazon_order_id)
         )
-        return self._conn.execute(statement).rowcount == 1
+        # RETURNING, not rowcount: drivers differ in what rowcount says after ON CONFLICT DO NOTHING.
+        return self._conn.execute(statement).first() is not None
 
     def _upsert(self, table: Any, key: str, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -428,10 +430,32 @@ class SqlTransaction:
 class SqlStore:
     """The Store protocol over one SQLAlchemy engine."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        sqlite_synchronous: str = "FULL",
+        busy_timeout_ms: int = 5000,
+        pool_size: int = 10,
+        statement_timeout_ms: int = 5000,
+    ) -> None:
         self.url = url
-        self.engine = create_engine(url)
-        if self.engine.dialect.name == "sqlite":
+        if url.startswith("postgresql"):
+            # psycopg 3: a maintained, synchronous driver, which is what this store's inline calls want.
+            self.engine = create_engine(
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_timeout=5,
+                connect_args={
+                    "connect_timeout": max(1, statement_timeout_ms // 1000),
+                    "options": f"-c statement_timeout={int(statement_timeout_ms)}",
+                },
+            )
+        else:
+            self.engine = create_engine(url)
+        self.dialect = self.engine.dialect.name
+        if self.dialect == "sqlite":
             self._configure_sqlite(sqlite_synchronous, busy_timeout_ms)
         # Writers take SQLite's write lock at BEGIN, so two writers never deadlock upgrading a read lock.
         self._writer = self.engine.execution_options(begin_immediate=True)
@@ -463,6 +487,8 @@ class SqlStore:
     def migrate(self) -> None:
         """Bring the schema to the newest revision; concurrent starters queue on the write lock."""
         with self._writer.begin() as conn:
+            if self.dialect == "postgresql":  # nodes starting together queue here
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(5121911)")
             upgrade(conn)
 
     @contextmanager
@@ -477,6 +503,10 @@ class SqlStore:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self.engine.raw_connection()
+            if self.dialect == "postgresql":  # no transaction left open between reads
+                driver = conn.driver_connection
+                assert driver is not None
+                driver.autocommit = True
         return conn
 
     def _read_one(self, query: _PreparedRead, values: dict[str, Any]) -> Any:
