@@ -91,11 +91,14 @@ def test_a_granted_plan_applies_and_shows_its_bucket(throttled_server: ServerPro
         granted = admin.put(plan_path, json={"rate": 20.0, "burst": 40})
         assert granted.status_code == 200
         assert granted.json()["rate"] == 20.0
+        started = time.monotonic()
         statuses = burst([throttled_server.base_url], token, count=60)
-        assert 40 <= statuses.count(404) <= 43  # 40 at once, plus what 20/s refills while 60 requests run
+        refilled = (time.monotonic() - started) * 20.0
+        # 40 at once, plus what 20/s refills while the 60 requests run (however slow a loaded machine makes them).
+        assert 40 <= statuses.count(404) <= 40 + int(refilled) + 1
         shown = admin.get(plan_path).json()
         assert shown["burst"] == 40
-        assert 0 <= shown["tokens"] < 5
+        assert 0 <= shown["tokens"] <= min(40.0, (time.monotonic() - started) * 20.0)
         assert admin.put(plan_path, json={"rate": 0, "burst": 40}).status_code == 400
         assert admin.put(plan_path.replace("getSolicitation", "nope"), json={"rate": 1, "burst": 1}).status_code == 404
     with httpx.Client(base_url=throttled_server.base_url, headers={"x-amz-access-token": token}) as client:

@@ -22,6 +22,8 @@ ORDER_STATUSES = frozenset(
 )
 FULFILLMENT_CHANNELS = frozenset({"AFN", "MFN"})
 MAX_ID_LENGTH = 64
+# Dates are stored as epoch seconds, and the solicitation window adds 30 days: keep far from both ends.
+MIN_YEAR, MAX_YEAR = 1970, 9000
 _LOCALE = re.compile(r"[a-z]{2,3}_[A-Z]{2}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
@@ -87,8 +89,14 @@ def parse_timestamp(value: object, field: str) -> datetime:
         raise InvalidOrder(f"{field} is not an ISO 8601 date-time: {value[:40]!r}") from exc
     if parsed.tzinfo is None:
         raise InvalidOrder(f"{field} must carry a time zone (for example Z)")
+    try:
+        instant = parsed.astimezone(UTC)
+    except OverflowError:
+        instant = None
+    if instant is None or not MIN_YEAR <= instant.year <= MAX_YEAR:
+        raise InvalidOrder(f"{field} must lie between the years {MIN_YEAR} and {MAX_YEAR}")
     # Whole seconds, as the Orders API writes them and the store keeps them.
-    return parsed.astimezone(UTC).replace(microsecond=0)
+    return instant.replace(microsecond=0)
 
 
 def _text(doc: Mapping[str, Any], field: str, *, required: bool) -> str | None:

@@ -119,9 +119,8 @@ class IdentityService:
         return secret
 
     def set_state(self, application_id: str, state: object) -> None:
-        if state not in STATES:
+        if not isinstance(state, str) or state not in STATES:
             raise _invalid("state must be active or suspended")
-        assert isinstance(state, str)
         with self._store.transaction() as uow:
             if not uow.update_application(application_id, state=state):
                 raise errors.ApiError(errors.NOT_FOUND)
@@ -144,6 +143,8 @@ class IdentityService:
     def revoke(self, seller_id: str, application_id: str) -> int:
         """Kill the refresh token and every access token minted from it; the count of authorizations revoked."""
         with self._store.transaction() as uow:
+            if uow.find_application(application_id) is None:
+                raise errors.ApiError(errors.NOT_FOUND)
             return uow.revoke_authorizations(seller_id, application_id, self._clock())
 
     # The token endpoint ---------------------------------------------------------------------------

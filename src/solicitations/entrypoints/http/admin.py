@@ -13,6 +13,7 @@ from solicitations.domain import errors
 from solicitations.domain.usage_plans import DEFAULT_PLANS
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.requests import json_body
+from solicitations.entrypoints.http.routing import route
 from solicitations.service.ports import Application, BucketKey, BucketsUnavailable, StoreUnavailable
 
 Handler = Callable[[Request], Awaitable[Any]]
@@ -144,16 +145,13 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
 
     plan_path = "/admin/v1/usage-plans/{sellerId}/{applicationId}/{operationId}"
     return [
-        Route("/admin/v1/applications", guarded(create_application), methods=["POST"]),
-        Route("/admin/v1/applications", guarded(list_applications), methods=["GET"]),
-        Route("/admin/v1/applications/{applicationId}/secret", guarded(rotate_secret), methods=["POST"]),
-        Route("/admin/v1/applications/{applicationId}/state", guarded(set_state), methods=["PUT"]),
-        Route("/admin/v1/authorizations", guarded(authorize), methods=["POST"]),
-        Route("/admin/v1/authorizations/{sellerId}/{applicationId}", guarded(revoke), methods=["DELETE"]),
-        Route(plan_path, guarded(put_usage_plan), methods=["PUT"]),
-        Route(plan_path, guarded(get_usage_plan), methods=["GET"]),
-        Route("/admin/v1/sellers/{sellerId}", guarded(put_seller), methods=["PUT"]),
-        Route("/admin/v1/orders/{amazonOrderId}", guarded(put_order), methods=["PUT"]),
-        Route("/admin/v1/orders/{amazonOrderId}", guarded(get_order), methods=["GET"]),
-        Route("/admin/v1/access-tokens", guarded(issue_token), methods=["POST"]),
+        route("/admin/v1/applications", {"POST": guarded(create_application), "GET": guarded(list_applications)}),
+        route("/admin/v1/applications/{applicationId}/secret", {"POST": guarded(rotate_secret)}),
+        route("/admin/v1/applications/{applicationId}/state", {"PUT": guarded(set_state)}),
+        route("/admin/v1/authorizations", {"POST": guarded(authorize)}),
+        route("/admin/v1/authorizations/{sellerId}/{applicationId}", {"DELETE": guarded(revoke)}),
+        route(plan_path, {"PUT": guarded(put_usage_plan), "GET": guarded(get_usage_plan)}),
+        route("/admin/v1/sellers/{sellerId}", {"PUT": guarded(put_seller)}),
+        route("/admin/v1/orders/{amazonOrderId}", {"PUT": guarded(put_order), "GET": guarded(get_order)}),
+        route("/admin/v1/access-tokens", {"POST": guarded(issue_token)}),
     ]

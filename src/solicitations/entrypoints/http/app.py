@@ -71,6 +71,9 @@ def create_app(container: Container) -> Starlette:
             seller_id = None
             plan_header: dict[str, str] = {}
             try:
+                # Routing sees the decoded path; an order id never holds "/", so an encoded one is no order.
+                if b"%2f" in request.scope.get("raw_path", b"").lower():
+                    raise errors.ApiError(errors.NOT_FOUND)
                 caller = authenticator.authenticate(request.headers.get("x-amz-access-token"))
                 seller_id = caller.seller_id
                 if name is not None:

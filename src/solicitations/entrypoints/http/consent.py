@@ -17,10 +17,10 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
 
 from solicitations.domain import errors
 from solicitations.entrypoints.http.rendering import framework_error
+from solicitations.entrypoints.http.routing import route
 from solicitations.service.identity import IdentityService
 from solicitations.service.ports import StoreUnavailable
 
@@ -101,9 +101,8 @@ def consent_app(identity: IdentityService, session_secret: str) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/authorize/consent", consent_page, methods=["GET"]),
-            Route("/authorize/consent", consent, methods=["POST"]),
-            Route("/authorize/signin", sign_in, methods=["POST"]),
+            route("/authorize/consent", {"GET": consent_page, "POST": consent}),
+            route("/authorize/signin", {"POST": sign_in}),
         ],
         middleware=[
             Middleware(

@@ -68,7 +68,10 @@ def token_routes(identity: IdentityService) -> list[Route]:
             return _oauth_error(OAuthFailure(413, "invalid_request", "The request body is too large"), request_id)
         except OAuthError as error:
             log.info("token request refused", extra={"request_id": request_id, "error": error.failure.error})
-            return _oauth_error(error.failure, request_id)
+            response = _oauth_error(error.failure, request_id)
+            if error.failure.status == 401 and request.headers.get("authorization", "").lower().startswith("basic"):
+                response.headers["WWW-Authenticate"] = 'Basic realm="auth/o2/token"'  # RFC 6749 §5.2
+            return response
         except (StoreUnavailable, BucketsUnavailable):
             failure = OAuthFailure(503, "temporarily_unavailable", "The service is temporarily unavailable")
             return _oauth_error(failure, request_id)
