@@ -10,17 +10,21 @@ from starlette.routing import Route
 
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
+from solicitations.domain.messages import MessageState
 from solicitations.domain.usage_plans import DEFAULT_PLANS
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.requests import json_body
+from solicitations.service.admin import invalid, message_document
 from solicitations.service.ports import BucketKey, BucketsUnavailable, StoreUnavailable
 
 Handler = Callable[[Request], Awaitable[Any]]
+MAX_LIST = 1000
 
 
 def admin_routes(container: Container, admin_token: str) -> list[Route]:
     expected = f"Bearer {admin_token}".encode()
     admin = container.admin
+    delivery = container.delivery
     throttle = container.throttle
     limit = container.settings.max_body_bytes
 
@@ -91,6 +95,20 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
             raise errors.ApiError(errors.NOT_FOUND)
         return await plan_view(key)
 
+    async def list_outbox(request: Request) -> Any:
+        state_name = request.query_params.get("state")
+        states = {s.value: s for s in MessageState}
+        if state_name is not None and state_name not in states:
+            raise invalid(f"state must be one of {', '.join(states)}")
+        limit = request.query_params.get("limit", "100")
+        if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_LIST:
+            raise invalid(f"limit must be a whole number from 1 to {MAX_LIST}")
+        messages = delivery.messages(None if state_name is None else states[state_name], int(limit))
+        return {"messages": [message_document(m) for m in messages]}
+
+    async def retry_message(request: Request) -> Any:
+        return message_document(delivery.requeue(request.path_params["messageId"]))
+
     plan_path = "/admin/v1/usage-plans/{sellerId}/{applicationId}/{operationId}"
     return [
         Route(plan_path, guarded(put_usage_plan), methods=["PUT"]),
@@ -99,4 +117,6 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         Route("/admin/v1/orders/{amazonOrderId}", guarded(put_order), methods=["PUT"]),
         Route("/admin/v1/orders/{amazonOrderId}", guarded(get_order), methods=["GET"]),
         Route("/admin/v1/access-tokens", guarded(issue_token), methods=["POST"]),
+        Route("/admin/v1/outbox", guarded(list_outbox), methods=["GET"]),
+        Route("/admin/v1/outbox/{messageId:int}/retry", guarded(retry_message), methods=["POST"]),
     ]
