@@ -7,6 +7,7 @@ as en_US, so no email mixes two languages.
 
 import gettext
 from datetime import datetime
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -99,7 +100,7 @@ class MailRenderer:
         assert order.buyer_email is not None, "domain.messages.before_sending holds back orders without one"
         try:
             recipient = Address(addr_spec=order.buyer_email)
-        except (ValueError, IndexError) as exc:  # the email package's parser raises both on bad syntax
+        except (ValueError, IndexError, HeaderParseError) as exc:  # what the email package's parser raises
             raise DeliveryFailed(f"invalid recipient address ({type(exc).__name__})", permanent=True) from None
         locale = reading_locale(order.locale())
         env = _environment(locale.language)
