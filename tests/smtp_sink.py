@@ -13,17 +13,18 @@ from helpers import free_port
 
 
 class Sink:
-    """The aiosmtpd handler: keeps every message; refuses recipients in `reject` with a 550."""
+    """The aiosmtpd handler: keeps every message; answers RCPT for an address in `refuse` with its reply."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
-        self.reject: set[str] = set()
+        self.refuse: dict[str, str] = {}  # lower-cased address -> SMTP reply, e.g. "550 5.1.1 User unknown"
         self.delay = 0.0  # seconds spent in DATA, to widen the window in which a sender can die
         self._lock = threading.Lock()
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
-        if address.lower() in self.reject:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        reply = self.refuse.get(address.lower())
+        if reply is not None:
+            return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

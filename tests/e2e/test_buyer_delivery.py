@@ -138,7 +138,7 @@ def test_a_permanent_refusal_is_dead_lettered_with_its_reason_and_delivered_once
 ) -> None:
     now = datetime.now(UTC)
     refused, fine = "111-7100000-0000001", "111-7100000-0000002"
-    smtp.sink.reject.add("gone@example.com")
+    smtp.sink.refuse["gone@example.com"] = "550 5.1.1 <gone@example.com>: Recipient address rejected: User unknown"
     mailing_server.put_order(order_doc(refused, now=now, email="gone@example.com"))
     mailing_server.put_order(order_doc(fine, now=now, email="here@example.com"))
     with httpx.Client(
@@ -157,7 +157,7 @@ def test_a_permanent_refusal_is_dead_lettered_with_its_reason_and_delivered_once
     time.sleep(0.5)
     assert outbox(mailing_server, "dead") == [dead]  # it stays dead: nobody retries it behind our back
 
-    smtp.sink.reject.clear()
+    smtp.sink.refuse.clear()
     with mailing_server.admin() as admin:
         requeued = admin.post(f"/admin/v1/outbox/{dead['id']}/retry")
     assert requeued.status_code == 200
