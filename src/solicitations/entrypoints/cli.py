@@ -24,12 +24,13 @@ app.add_typer(plans_app, name="plans")
 app.add_typer(outbox_app, name="outbox")
 
 
-def _demo_banner(host: str, port: int, rows: list[tuple[str, str, str]], token: str) -> str:
+def _demo_banner(host: str, port: int, rows: list[tuple[str, str, str]], token: str, mail: str) -> str:
     base = f"http://{host}:{port}"
     lines = [
         "",
         f"Solicitations API v1 with demo data on {base}",
         f"access token: {token}",
+        f"buyers' emails go to {mail}",
         "",
         "orders:",
         *(f"  {order_id}  {marketplace}  {why}" for order_id, marketplace, why in rows),
@@ -71,6 +72,7 @@ def serve(
             port,
             [(r.amazon_order_id, r.marketplace_id, r.expectation) for r in rows],
             demo_data.ACCESS_TOKEN,
+            "the SMTP server of SOLICITATIONS_SMTP_URL" if settings.smtp_url else f"the Maildir {settings.maildir}",
         )
         typer.echo(banner)
     uvicorn.run(

@@ -15,7 +15,15 @@ from typing import Protocol
 
 from solicitations.adapters import tokens
 from solicitations.domain import errors
-from solicitations.domain.messages import MessageState, RetryPolicy, after_failure, before_sending, buyer_key, redact
+from solicitations.domain.messages import (
+    MessageState,
+    RetryPolicy,
+    Transition,
+    after_failure,
+    before_sending,
+    buyer_key,
+    redact,
+)
 from solicitations.domain.orders import Order
 from solicitations.service.ports import (
     ClaimedMessage,
@@ -76,7 +84,7 @@ class DeliveryService:
         """
         now = self._clock()
         outgoing: list[Outgoing] = []
-        settled: list[MessageUpdate] = []
+        settled: list[tuple[ClaimedMessage, Transition]] = []
         opt_out_tokens: list[OptOutToken] = []
         with self._store.transaction() as uow:
             claimed = uow.claim_messages(self.worker_id, now, now + self._policy.lease, self._batch_size)
@@ -86,8 +94,7 @@ class DeliveryService:
                 order = stored.order
                 verdict = before_sending(order, message.attempts, self._policy)
                 if verdict is not None:
-                    settled.append(MessageUpdate(message.outbox_id, verdict.state, None, verdict.reason, None))
-                    self._log_verdict(message, verdict.state, verdict.reason)
+                    settled.append((message, verdict))
                     continue
                 assert order.buyer_email is not None, "before_sending holds back orders without one"
                 token = tokens.opaque()
@@ -97,7 +104,11 @@ class DeliveryService:
                 seller = uow.find_seller(order.seller_id)
                 outgoing.append(Outgoing(message, order, seller.name if seller else order.seller_id, token))
             uow.add_opt_out_tokens(opt_out_tokens, now)
-            uow.record_messages(self.worker_id, settled)
+            uow.record_messages(
+                self.worker_id, [MessageUpdate(m.outbox_id, v.state, None, v.reason, None) for m, v in settled]
+            )
+        for message, verdict in settled:
+            self._log_verdict(message, verdict.state, verdict.reason)
         return len(claimed), outgoing
 
     async def send(self, outgoing: Outgoing) -> MessageUpdate:
