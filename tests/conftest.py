@@ -10,6 +10,7 @@ import redis
 from starlette.testclient import TestClient
 
 from helpers import ADMIN_TOKEN, APP, SELLER, Clock, ServerProcess
+from smtp_sink import SmtpServer
 from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
 from solicitations.entrypoints.http.app import create_app
@@ -21,9 +22,10 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
+        maildir=str(tmp_path / "mail"),
         admin_token=ADMIN_TOKEN,
         access_log=False,
         plan_rate=1000.0,
@@ -105,3 +107,11 @@ def redis_server_binary() -> str:
         missing_service("redis-server is not installed")
     assert binary is not None
     return binary
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a loopback port, keeping what it receives in `smtp.sink`."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()

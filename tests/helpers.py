@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -87,6 +88,7 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     log_path: Path | None = None
     throttled: bool = False  # True: Amazon's default plans; False: plans too high to ever throttle
+    args: list[str] = field(default_factory=list)  # more `serve` options, e.g. --no-worker
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -98,12 +100,17 @@ class ServerProcess:
             **os.environ,
             "SOLICITATIONS_DATABASE_URL": self.database_url,
             "SOLICITATIONS_ADMIN_TOKEN": ADMIN_TOKEN,
+            "SOLICITATIONS_PUBLIC_URL": self.base_url,
+            # Messages stay beside the test's files, never in the working directory.
+            "SOLICITATIONS_MAILDIR": str(
+                (self.log_path.parent if self.log_path else Path(tempfile.mkdtemp())) / "mail"
+            ),
             **({} if self.throttled else {"SOLICITATIONS_PLAN_RATE": "1000", "SOLICITATIONS_PLAN_BURST": "1000"}),
             **self.env,
         }
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "solicitations", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "solicitations", "serve", "--port", str(self.port), *self.args],
             env=env,
             stdout=out,
             stderr=out,
@@ -144,3 +151,38 @@ class ServerProcess:
     def put_order(self, doc: dict[str, Any]) -> None:
         with self.admin() as admin:
             admin.put(f"/admin/v1/orders/{doc['AmazonOrderId']}", json=doc).raise_for_status()
+
+
+@dataclass
+class WorkerProcess:
+    """`solicitations worker` as a real process, to be killed and started again."""
+
+    env: dict[str, str]
+    log_path: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "WorkerProcess":
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "solicitations", "worker"], env={**os.environ, **self.env}, stdout=out, stderr=out
+        )
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to finish a send or free a lease."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()

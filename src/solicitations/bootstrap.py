@@ -1,16 +1,26 @@
 """Wires settings, store and use cases together: the one place that chooses the adapters."""
 
+import os
+import random
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from solicitations.adapters.mail.rendering import MailRenderer, sender_domain
+from solicitations.adapters.mail.transports import MaildirTransport, SmtpTransport
 from solicitations.adapters.ratelimit.memory import InProcessBuckets
 from solicitations.adapters.store.sql import SqlStore
 from solicitations.config import Settings
+from solicitations.domain.messages import RetryPolicy
 from solicitations.service.admin import AdminService
 from solicitations.service.authentication import Authenticator
+from solicitations.service.delivery import DeliveryService
 from solicitations.service.identity import IdentityService
-from solicitations.service.ports import Buckets
+from solicitations.service.opt_outs import OptOutService
+from solicitations.service.ports import Buckets, Transport
 from solicitations.service.solicitations import SolicitationService
 from solicitations.service.throttling import Throttle, default_plans
 
@@ -29,6 +39,9 @@ class Container:
     admin: AdminService
     throttle: Throttle
     identity: IdentityService
+    renderer: MailRenderer
+    delivery: DeliveryService
+    opt_outs: OptOutService
 
     async def aclose(self) -> None:
         await self.throttle.buckets.close()
@@ -36,6 +49,21 @@ class Container:
 
     def close(self) -> None:
         self.store.close()
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        base=timedelta(seconds=settings.delivery_backoff_base_seconds),
+        cap=timedelta(seconds=settings.delivery_backoff_max_seconds),
+        max_attempts=settings.delivery_max_attempts,
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+    )
+
+
+def transport(settings: Settings) -> Transport:
+    if settings.smtp_url:
+        return SmtpTransport(settings.smtp_url, settings.smtp_timeout_seconds)
+    return MaildirTransport(Path(settings.maildir))
 
 
 def bootstrap(
@@ -58,13 +86,26 @@ def bootstrap(
         buckets = RedisBuckets(settings.redis_url)
     else:
         buckets = InProcessBuckets()
+    renderer = MailRenderer(settings.public_url, settings.mail_from)
     return Container(
         settings=settings,
         store=store,
         clock=clock,
         authenticator=Authenticator(store, clock, cache_for),
-        solicitations=SolicitationService(store, clock),
+        solicitations=SolicitationService(store, clock, sender_domain(settings.mail_from)),
         admin=AdminService(store, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
         throttle=Throttle(store, buckets, default_plans(settings.plan_rate, settings.plan_burst), clock, cache_for),
         identity=IdentityService(store, buckets, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
+        renderer=renderer,
+        delivery=DeliveryService(
+            store,
+            clock,
+            retry_policy(settings),
+            renderer,
+            transport(settings),
+            worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+            batch_size=settings.delivery_batch_size,
+            draw=random.random,
+        ),
+        opt_outs=OptOutService(store, clock),
     )

@@ -31,3 +31,23 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, description="Larger request bodies get 413")
     access_log: bool = Field(True, description="One JSON log line per request")
     log_level: str = Field("INFO", description="Python logging level")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Base URL buyers reach this service at: the opt-out links point here"
+    )
+    mail_from: str = Field(
+        "Solicitations <no-reply@solicitations.invalid>",
+        description="Sender of the buyers' emails; its domain also names every Message-ID",
+    )
+    smtp_url: str | None = Field(
+        None, description="smtp://user:pass@host:port, smtps://… (TLS), smtp://…?starttls=true; unset = Maildir"
+    )
+    smtp_timeout_seconds: float = Field(30.0, gt=0, description="Timeout of each SMTP connection and command")
+    maildir: str = Field("./mail", description="Maildir the emails go to when no SMTP URL is set")
+    delivery_backoff_base_seconds: float = Field(1.0, gt=0, description="First retry's backoff ceiling")
+    delivery_backoff_max_seconds: float = Field(600.0, gt=0, description="Largest backoff ceiling")
+    delivery_max_attempts: int = Field(12, ge=1, description="Attempts before a message is dead-lettered")
+    delivery_lease_seconds: float = Field(
+        60.0, gt=0, description="How long a worker owns claimed messages; keep it above the SMTP timeout"
+    )
+    delivery_poll_seconds: float = Field(0.5, gt=0, description="How often an idle worker looks for due messages")
+    delivery_batch_size: int = Field(20, ge=1, le=1000, description="Messages one worker claims and sends at once")

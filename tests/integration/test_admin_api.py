@@ -413,6 +413,7 @@ def test_describe_an_eligible_order(client, admin_headers):
             "window": {"opens": iso(T0 - timedelta(days=5)), "closes": iso(T0 + timedelta(days=20))},
         },
         "solicitation": None,
+        "message": None,
     }
 
 

@@ -127,40 +127,47 @@ def test_rate_limit_header_is_sent_on_2xx_400_and_404_only() -> None:
 
 # --- marketplaces ----------------------------------------------------------------------------------------------------
 
-# developer-docs.amazon.com/sp-api/docs/marketplace-ids: (id, country code, region, default locale).
+# developer-docs.amazon.com/sp-api/docs/marketplace-ids: (id, country code, region, default locale, website).
 PUBLIC_MARKETPLACES = [
-    ("A2EUQ1WTGCTBG2", "CA", "NA", "en_CA"),
-    ("ATVPDKIKX0DER", "US", "NA", "en_US"),
-    ("A1AM78C64UM0Y8", "MX", "NA", "es_MX"),
-    ("A2Q3Y263D00KWC", "BR", "NA", "pt_BR"),
-    ("A28R8C7NBKEWEA", "IE", "EU", "en_IE"),
-    ("A1RKKUPIHCS9HS", "ES", "EU", "es_ES"),
-    ("A1F83G8C2ARO7P", "GB", "EU", "en_GB"),
-    ("A13V1IB3VIYZZH", "FR", "EU", "fr_FR"),
-    ("AMEN7PMS3EDWL", "BE", "EU", "fr_BE"),
-    ("A1805IZSGTT6HS", "NL", "EU", "nl_NL"),
-    ("A1PA6795UKMFR9", "DE", "EU", "de_DE"),
-    ("APJ6JRA9NG5V4", "IT", "EU", "it_IT"),
-    ("A2NODRKZP88ZB9", "SE", "EU", "sv_SE"),
-    ("AE08WJ6YKNBMC", "ZA", "EU", "en_ZA"),
-    ("A1C3SOZRARQ6R3", "PL", "EU", "pl_PL"),
-    ("ARBP9OOSHTCHU", "EG", "EU", "ar_EG"),
-    ("A33AVAJ2PDY3EV", "TR", "EU", "tr_TR"),
-    ("A17E79C6D8DWNP", "SA", "EU", "ar_SA"),
-    ("A2VIGQ35RCS4UG", "AE", "EU", "ar_AE"),
-    ("A21TJRUUN4KGV", "IN", "EU", "en_IN"),
-    ("A19VAU5U5O7RUS", "SG", "FE", "en_SG"),
-    ("A39IBJ37TRP1C6", "AU", "FE", "en_AU"),
-    ("A1VC38T7YXB528", "JP", "FE", "ja_JP"),
+    ("A2EUQ1WTGCTBG2", "CA", "NA", "en_CA", "https://www.amazon.ca"),
+    ("ATVPDKIKX0DER", "US", "NA", "en_US", "https://www.amazon.com"),
+    ("A1AM78C64UM0Y8", "MX", "NA", "es_MX", "https://www.amazon.com.mx"),
+    ("A2Q3Y263D00KWC", "BR", "NA", "pt_BR", "https://www.amazon.com.br"),
+    ("A28R8C7NBKEWEA", "IE", "EU", "en_IE", "https://www.amazon.ie"),
+    ("A1RKKUPIHCS9HS", "ES", "EU", "es_ES", "https://www.amazon.es"),
+    ("A1F83G8C2ARO7P", "GB", "EU", "en_GB", "https://www.amazon.co.uk"),
+    ("A13V1IB3VIYZZH", "FR", "EU", "fr_FR", "https://www.amazon.fr"),
+    ("AMEN7PMS3EDWL", "BE", "EU", "fr_BE", "https://www.amazon.com.be"),
+    ("A1805IZSGTT6HS", "NL", "EU", "nl_NL", "https://www.amazon.nl"),
+    ("A1PA6795UKMFR9", "DE", "EU", "de_DE", "https://www.amazon.de"),
+    ("APJ6JRA9NG5V4", "IT", "EU", "it_IT", "https://www.amazon.it"),
+    ("A2NODRKZP88ZB9", "SE", "EU", "sv_SE", "https://www.amazon.se"),
+    ("AE08WJ6YKNBMC", "ZA", "EU", "en_ZA", "https://www.amazon.co.za"),
+    ("A1C3SOZRARQ6R3", "PL", "EU", "pl_PL", "https://www.amazon.pl"),
+    ("ARBP9OOSHTCHU", "EG", "EU", "ar_EG", "https://www.amazon.eg"),
+    ("A33AVAJ2PDY3EV", "TR", "EU", "tr_TR", "https://www.amazon.com.tr"),
+    ("A17E79C6D8DWNP", "SA", "EU", "ar_SA", "https://www.amazon.sa"),
+    ("A2VIGQ35RCS4UG", "AE", "EU", "ar_AE", "https://www.amazon.ae"),
+    ("A21TJRUUN4KGV", "IN", "EU", "en_IN", "https://www.amazon.in"),
+    ("A19VAU5U5O7RUS", "SG", "FE", "en_SG", "https://www.amazon.sg"),
+    ("A39IBJ37TRP1C6", "AU", "FE", "en_AU", "https://www.amazon.com.au"),
+    ("A1VC38T7YXB528", "JP", "FE", "ja_JP", "https://www.amazon.co.jp"),
 ]
 
 
-@pytest.mark.parametrize(("marketplace_id", "country", "region", "locale"), PUBLIC_MARKETPLACES)
-def test_every_public_marketplace_is_known_with_its_region_and_locale(
-    marketplace_id: str, country: str, region: str, locale: str
+@pytest.mark.parametrize(("marketplace_id", "country", "region", "locale", "website"), PUBLIC_MARKETPLACES)
+def test_every_public_marketplace_is_known_with_its_region_locale_and_website(
+    marketplace_id: str, country: str, region: str, locale: str, website: str
 ) -> None:
     assert is_known(marketplace_id)
-    assert MARKETPLACES[marketplace_id] == Marketplace(marketplace_id, country, region, locale)
+    known = MARKETPLACES[marketplace_id]
+    assert (known.marketplace_id, known.country, known.region, known.default_locale) == (
+        marketplace_id,
+        country,
+        region,
+        locale,
+    )
+    assert known.website == website
 
 
 def test_the_table_is_exactly_the_public_marketplaces() -> None:

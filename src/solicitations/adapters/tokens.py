@@ -9,5 +9,10 @@ def mint(prefix: str) -> str:
     return f"{prefix}|{secrets.token_urlsafe(48)}"
 
 
+def opaque() -> str:
+    """A bare random token for URLs (opt-out links): 256 bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -24,12 +24,34 @@ FULFILLMENT_CHANNELS = frozenset({"AFN", "MFN"})
 MAX_ID_LENGTH = 64
 # Dates are stored as epoch seconds, and the solicitation window adds 30 days: keep far from both ends.
 MIN_YEAR, MAX_YEAR = 1970, 9000
+MAX_ITEMS = 100
+MAX_TITLE_LENGTH = 500
 _LOCALE = re.compile(r"[a-z]{2,3}_[A-Z]{2}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+_ASIN = re.compile(r"[A-Z0-9]{10}")
 
 
 class InvalidOrder(ValueError):
     """An order document that cannot be stored; the message says which field and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderItem:
+    """One line of the order, as getOrderItems shapes it (the fields the buyer's email shows)."""
+
+    asin: str
+    quantity_ordered: int
+    seller_sku: str | None = None
+    title: str | None = None
+
+    def to_document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"ASIN": self.asin}
+        if self.seller_sku is not None:
+            doc["SellerSKU"] = self.seller_sku
+        if self.title is not None:
+            doc["Title"] = self.title
+        doc["QuantityOrdered"] = self.quantity_ordered
+        return doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +67,7 @@ class Order:
     buyer_email: str | None = None
     buyer_locale: str | None = None
     buyer_opted_out: bool = False
+    items: tuple[OrderItem, ...] = ()
 
     def locale(self) -> str:
         """The language the buyer reads: their own, else the marketplace's."""
@@ -72,6 +95,8 @@ class Order:
         if self.buyer_locale is not None:
             doc["BuyerLocale"] = self.buyer_locale
         doc["BuyerOptedOut"] = self.buyer_opted_out
+        if self.items:
+            doc["OrderItems"] = [item.to_document() for item in self.items]
         return doc
 
 
@@ -99,15 +124,44 @@ def parse_timestamp(value: object, field: str) -> datetime:
     return instant.replace(microsecond=0)
 
 
-def _text(doc: Mapping[str, Any], field: str, *, required: bool) -> str | None:
+def _text(doc: Mapping[str, Any], field: str, *, required: bool, where: str = "") -> str | None:
+    name = f"{where}.{field}" if where else field
     value = doc.get(field)
     if value is None:
         if required:
-            raise InvalidOrder(f"{field} is required")
+            raise InvalidOrder(f"{name} is required")
         return None
     if not isinstance(value, str) or not value.strip():
-        raise InvalidOrder(f"{field} must be a non-empty string")
+        raise InvalidOrder(f"{name} must be a non-empty string")
     return value
+
+
+def order_item_from_document(doc: object, where: str) -> OrderItem:
+    """One element of `OrderItems`; `where` names it in the error (e.g. `OrderItems[2]`)."""
+    if not isinstance(doc, Mapping):
+        raise InvalidOrder(f"{where} must be an object")
+    asin = doc.get("ASIN")
+    if not isinstance(asin, str) or not _ASIN.fullmatch(asin):
+        raise InvalidOrder(f"{where}.ASIN must be 10 upper-case letters or digits")
+    quantity = doc.get("QuantityOrdered")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= 1_000_000:
+        raise InvalidOrder(f"{where}.QuantityOrdered must be a whole number from 0 to 1000000")
+    sku = _text(doc, "SellerSKU", required=False, where=where)
+    if sku is not None and len(sku) > 200:
+        raise InvalidOrder(f"{where}.SellerSKU is longer than 200 characters")
+    title = _text(doc, "Title", required=False, where=where)
+    if title is not None and len(title) > MAX_TITLE_LENGTH:
+        raise InvalidOrder(f"{where}.Title is longer than {MAX_TITLE_LENGTH} characters")
+    return OrderItem(asin=asin, quantity_ordered=quantity, seller_sku=sku, title=title)
+
+
+def _items(doc: Mapping[str, Any]) -> tuple[OrderItem, ...]:
+    items = doc.get("OrderItems")
+    if items is None:
+        return ()
+    if not isinstance(items, list) or len(items) > MAX_ITEMS:
+        raise InvalidOrder(f"OrderItems must be an array of at most {MAX_ITEMS} items")
+    return tuple(order_item_from_document(item, f"OrderItems[{i}]") for i, item in enumerate(items))
 
 
 def validate_order_id(order_id: object) -> str:
@@ -121,7 +175,7 @@ def validate_order_id(order_id: object) -> str:
 
 
 def order_from_document(doc: object, *, default_seller_id: str | None = None) -> Order:
-    """Read one Orders-API-shaped object (plus SellerId, BuyerLocale, BuyerOptedOut) or say why not."""
+    """Read one Orders-API-shaped object (plus SellerId, BuyerLocale, BuyerOptedOut, OrderItems) or say why not."""
     if not isinstance(doc, Mapping):
         raise InvalidOrder("an order must be a JSON object")
     order_id = validate_order_id(doc.get("AmazonOrderId"))
@@ -169,4 +223,5 @@ def order_from_document(doc: object, *, default_seller_id: str | None = None) ->
         buyer_email=email,
         buyer_locale=locale,
         buyer_opted_out=opted_out,
+        items=_items(doc),
     )

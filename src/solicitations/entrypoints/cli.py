@@ -1,5 +1,7 @@
-"""The `solicitations` command: serve, migrate, import orders, issue tokens."""
+"""The `solicitations` command: serve, deliver, migrate, import orders, issue tokens, operate the outbox."""
 
+import asyncio
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +20,7 @@ apps_app = typer.Typer(no_args_is_help=True, help="Applications (LWA clients).")
 authorizations_app = typer.Typer(no_args_is_help=True, help="Seller authorizations of applications.")
 sellers_app = typer.Typer(no_args_is_help=True, help="Selling partners.")
 plans_app = typer.Typer(no_args_is_help=True, help="Usage plans (rate limits) per seller, application and operation.")
+outbox_app = typer.Typer(no_args_is_help=True, help="The buyers' emails: list them, requeue dead ones.")
 app.add_typer(db_app, name="db")
 app.add_typer(orders_app, name="orders")
 app.add_typer(tokens_app, name="tokens")
@@ -25,14 +28,16 @@ app.add_typer(plans_app, name="plans")
 app.add_typer(apps_app, name="apps")
 app.add_typer(authorizations_app, name="authorizations")
 app.add_typer(sellers_app, name="sellers")
+app.add_typer(outbox_app, name="outbox")
 
 
-def _demo_banner(host: str, port: int, rows: list[tuple[str, str, str]], token: str) -> str:
+def _demo_banner(host: str, port: int, rows: list[tuple[str, str, str]], token: str, mail: str) -> str:
     base = f"http://{host}:{port}"
     lines = [
         "",
         f"Solicitations API v1 with demo data on {base}",
         f"access token: {token}",
+        f"buyers' emails go to {mail}",
         "",
         "orders:",
         *(f"  {order_id}  {marketplace}  {why}" for order_id, marketplace, why in rows),
@@ -53,8 +58,11 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Load demo data and print how to call it.")] = False,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Run a delivery worker in the server process.")
+    ] = True,
 ) -> None:
-    """Run the HTTP service (migrations run first)."""
+    """Run the HTTP service (migrations run first) and, unless --no-worker, one delivery worker."""
     import uvicorn
 
     from solicitations.entrypoints.http.app import create_app
@@ -71,10 +79,11 @@ def serve(
             port,
             [(r.amazon_order_id, r.marketplace_id, r.expectation) for r in rows],
             demo_data.ACCESS_TOKEN,
+            "the SMTP server of SOLICITATIONS_SMTP_URL" if settings.smtp_url else f"the Maildir {settings.maildir}",
         )
         typer.echo(banner)
     uvicorn.run(
-        create_app(container),
+        create_app(container, worker=worker),
         host=host,
         port=port,
         loop="uvloop",
@@ -84,6 +93,28 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=10,
     )
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run a standalone delivery worker until SIGTERM or Ctrl-C; start as many as you like."""
+    from solicitations.entrypoints.worker import run_worker
+
+    settings = Settings()
+    logs.configure(settings.log_level)
+    container = bootstrap(settings)
+
+    async def work() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await run_worker(container.delivery, stop, settings.delivery_poll_seconds)
+        finally:
+            await container.aclose()
+
+    asyncio.run(work())
 
 
 @db_app.command("upgrade")
@@ -285,6 +316,55 @@ def sellers_put(
         return f"{seller.seller_id} {seller.name}"
 
     _run_admin(put)
+
+
+@outbox_app.command("list")
+def outbox_list(
+    state: Annotated[str | None, typer.Option(help="pending, sent, dead or suppressed; all when omitted.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, oldest first.")] = 100,
+) -> None:
+    """One line per message: id, state, attempts, order, Message-ID, then the last error if any."""
+    from solicitations.domain.messages import MessageState
+
+    try:
+        wanted = None if state is None else MessageState(state)
+    except ValueError:
+        typer.echo(f"unknown state {state!r}: use one of {', '.join(s.value for s in MessageState)}", err=True)
+        raise typer.Exit(2) from None
+    container = bootstrap()
+    try:
+        messages = container.delivery.messages(wanted, limit)
+    finally:
+        container.close()
+    for m in messages:
+        line = f"{m.outbox_id}\t{m.state.value}\t{m.attempts}\t{m.amazon_order_id}\t{m.message_id}"
+        typer.echo(line + (f"\t{m.last_error}" if m.last_error else ""))
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    message: Annotated[int | None, typer.Argument(help="The id of a dead message.")] = None,
+    all_dead: Annotated[bool, typer.Option("--all-dead", help="Requeue every dead message.")] = False,
+) -> None:
+    """Requeue dead messages: due now, with fresh attempts."""
+    from solicitations.domain.errors import ApiError
+
+    if (message is None) == (not all_dead):
+        typer.echo("give a message id or --all-dead", err=True)
+        raise typer.Exit(2)
+    container = bootstrap()
+    try:
+        if message is not None:
+            container.delivery.requeue(message)
+            count = 1
+        else:
+            count = container.delivery.requeue_all_dead()
+    except ApiError as error:
+        typer.echo(f"{error.failure.message} {error.failure.details}".strip(), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        container.close()
+    typer.echo(f"requeued {count} message{'' if count == 1 else 's'}")
 
 
 def main() -> None:

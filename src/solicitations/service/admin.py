@@ -11,7 +11,8 @@ from solicitations.domain.eligibility import assess, window
 from solicitations.domain.marketplaces import MARKETPLACES
 from solicitations.domain.orders import InvalidOrder, Order, format_timestamp, order_from_document
 from solicitations.domain.usage_plans import DEFAULT_PLANS, UsagePlan
-from solicitations.service.ports import Application, BucketKey, Seller, Store
+from solicitations.service.opt_outs import save_orders
+from solicitations.service.ports import Application, BucketKey, OutboxMessage, Seller, Store
 
 DEFAULT_ROLES = ("Buyer Solicitation",)
 _MAX_NAME = 200
@@ -29,6 +30,25 @@ def _identifier(value: object, field: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID:
         raise invalid(f"{field} must be a non-empty string of at most {_MAX_ID} characters")
     return value
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    return None if value is None else format_timestamp(value)
+
+
+def message_document(message: OutboxMessage) -> dict[str, Any]:
+    """An outbox message as the admin API and the CLI show it: ids and state, never the address."""
+    return {
+        "id": message.outbox_id,
+        "amazonOrderId": message.amazon_order_id,
+        "messageId": message.message_id,
+        "state": message.state.value,
+        "attempts": message.attempts,
+        "lastError": message.last_error,
+        "nextAttemptAt": _timestamp(message.due_at),
+        "sentAt": _timestamp(message.sent_at),
+        "createdAt": _timestamp(message.created_at),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +88,8 @@ class AdminService:
         except InvalidOrder as exc:
             raise invalid(str(exc)) from exc
         with self._store.transaction() as uow:
-            uow.upsert_orders([order], self._clock())
-        return order
+            (stored,) = save_orders(uow, [order], self._clock())
+        return stored
 
     def issue_access_token(self, body: object) -> IssuedToken:
         """Mint an access token for a seller and application, creating the application if it is new."""
@@ -118,7 +138,7 @@ class AdminService:
         return plan
 
     def describe_order(self, amazon_order_id: str) -> dict[str, Any]:
-        """The order, whether it may be solicited now and why not, and its solicitation if any."""
+        """The order, whether it may be solicited now and why not, its solicitation and its email if any."""
         stored = self._store.find_order(amazon_order_id)
         if stored is None:
             raise errors.ApiError(errors.NOT_FOUND)
@@ -126,6 +146,7 @@ class AdminService:
         reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
         span = window(stored.order)
         solicitation = stored.solicitation
+        message = self._store.find_message_for_order(amazon_order_id)
         return {
             "order": stored.order.to_document(),
             "eligibility": {
@@ -145,4 +166,5 @@ class AdminService:
                 "createdAt": format_timestamp(solicitation.created_at),
                 "requestId": solicitation.request_id,
             },
+            "message": None if message is None else message_document(message),
         }

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 from solicitations.adapters.tokens import token_hash
 from solicitations.domain.actions import PRODUCT_REVIEW_AND_SELLER_FEEDBACK
-from solicitations.domain.orders import Order
+from solicitations.domain.orders import Order, OrderItem
 from solicitations.service.admin import AdminService
+from solicitations.service.opt_outs import save_orders
 from solicitations.service.ports import Seller, Store
 from solicitations.service.solicitations import SolicitationService
 
@@ -43,6 +44,7 @@ def _orders(now: datetime) -> list[tuple[Order, str]]:
         seller: str = SELLER_ID,
         opted_out: bool = False,
         locale: str | None = None,
+        items: tuple[OrderItem, ...] = (OrderItem("B0DEMO0001", 1, "DEMO-MUG-01", "Ceramic coffee mug, 350 ml"),),
     ) -> tuple[Order, str]:
         return (
             Order(
@@ -57,6 +59,7 @@ def _orders(now: datetime) -> list[tuple[Order, str]]:
                 buyer_email=f"buyer-{order_id}@example.com",
                 buyer_locale=locale,
                 buyer_opted_out=opted_out,
+                items=items,
             ),
             expectation,
         )
@@ -73,6 +76,10 @@ def _orders(now: datetime) -> list[tuple[Order, str]]:
             "eligible in Germany only (marketplaceIds=A1PA6795UKMFR9)",
             marketplace="A1PA6795UKMFR9",
             locale="de_DE",
+            items=(
+                OrderItem("B0DEMO0002", 2, "DEMO-FILTER-02", "Kaffeefilter aus Edelstahl"),
+                OrderItem("B0DEMO0003", 1, "DEMO-SCALE-03", "Digitale Küchenwaage"),
+            ),
         ),
         order("111-1111111-0000008", "another seller's order: 404 for the demo token", seller=OTHER_SELLER_ID),
     ]
@@ -82,7 +89,7 @@ def seed(store: Store, admin: AdminService, solicitations: SolicitationService, 
     with store.transaction() as uow:
         uow.upsert_seller(Seller(SELLER_ID, "Demo Store", ("ATVPDKIKX0DER", "A1PA6795UKMFR9")), now)
         uow.upsert_seller(Seller(OTHER_SELLER_ID, "Another Store", ("ATVPDKIKX0DER",)), now)
-        uow.upsert_orders([o for o, _ in _orders(now)], now)
+        save_orders(uow, [o for o, _ in _orders(now)], now)
     if store.find_caller(token_hash(ACCESS_TOKEN)) is None:
         admin.issue(SELLER_ID, APPLICATION_ID, ["Buyer Solicitation"], ttl=timedelta(days=3650), token=ACCESS_TOKEN)
     solicited = store.find_order(ALREADY_SOLICITED)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from solicitations.domain.orders import InvalidOrder, Order, order_from_document
+from solicitations.service.opt_outs import save_orders
 from solicitations.service.ports import Store
 
 
@@ -57,6 +58,6 @@ def import_orders(
             report.rejected.append((where, str(exc)))
     if good:
         with store.transaction() as uow:
-            uow.upsert_orders(good, now())
+            save_orders(uow, good, now())
     report.imported = len(good)
     return report

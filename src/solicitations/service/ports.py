@@ -1,12 +1,14 @@
 """What the use cases need from the world, as protocols the adapters fulfil."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Protocol
 
 from solicitations.domain.callers import Caller
+from solicitations.domain.messages import MessageState
 from solicitations.domain.orders import Order
 from solicitations.domain.usage_plans import Decision, UsagePlan
 
@@ -77,6 +79,66 @@ class AuthorizationCode:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One solicitation's email in the outbox, as operators see it."""
+
+    outbox_id: int
+    amazon_order_id: str
+    message_id: str
+    state: MessageState
+    attempts: int
+    due_at: datetime | None
+    last_error: str | None
+    sent_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    """A message leased to one worker; `attempts` already counts the attempt about to be made."""
+
+    outbox_id: int
+    amazon_order_id: str
+    message_id: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageUpdate:
+    """A worker's verdict on a claimed message, written back in one batch."""
+
+    outbox_id: int
+    state: MessageState
+    due_at: datetime | None
+    last_error: str | None
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutToken:
+    """What an opt-out link's token stands for; the token itself is kept only as a hash."""
+
+    token_hash: str
+    buyer_key: str
+    amazon_order_id: str
+
+
+class DeliveryFailed(Exception):
+    """A message could not be delivered. Permanent failures are not retried; the reason names no buyer."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class Transport(Protocol):
+    async def send(self, message: EmailMessage) -> None:
+        """Hand the message on for delivery, or raise DeliveryFailed."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """Reads and writes of one transaction; it commits when the `with` block ends without error."""
 
@@ -133,6 +195,34 @@ class UnitOfWork(Protocol):
     def set_seller_password(self, seller_id: str, password_hash: str) -> bool: ...
 
     def find_seller_password(self, seller_id: str) -> str | None: ...
+    def add_message(self, amazon_order_id: str, message_id: str, now: datetime) -> None:
+        """Queue the order's email, due now: the outbox row written with the solicitation."""
+        ...
+
+    def claim_messages(self, worker_id: str, now: datetime, lease_until: datetime, limit: int) -> list[ClaimedMessage]:
+        """Lease up to `limit` due pending messages whose lease is free or expired, counting an attempt."""
+        ...
+
+    def record_messages(self, worker_id: str, updates: Sequence[MessageUpdate]) -> None:
+        """Write verdicts and free the leases; a verdict on a lease since taken by another worker is dropped,
+        except SENT, which is true whoever holds the lease."""
+        ...
+
+    def requeue_messages(self, outbox_id: int | None, now: datetime) -> int:
+        """Make dead messages (one, or all when None) pending and due now with fresh attempts; how many."""
+        ...
+
+    def find_message(self, outbox_id: int) -> OutboxMessage | None: ...
+
+    def add_opt_out_tokens(self, tokens: Sequence[OptOutToken], now: datetime) -> None: ...
+
+    def opt_out_buyer(self, buyer_key: str, now: datetime) -> None:
+        """Remember the buyer's opt-out and mark every stored order of theirs."""
+        ...
+
+    def opted_out_buyers(self, buyer_keys: Collection[str]) -> set[str]:
+        """Those of `buyer_keys` that opted out."""
+        ...
 
 
 class Store(Protocol):
@@ -145,6 +235,14 @@ class Store(Protocol):
         ...
 
     def find_caller(self, token_hash: str) -> Caller | None: ...
+
+    def find_message_for_order(self, amazon_order_id: str) -> OutboxMessage | None: ...
+
+    def list_messages(self, state: MessageState | None, limit: int) -> list[OutboxMessage]:
+        """Messages in one state (or all), oldest first."""
+        ...
+
+    def find_opt_out_token(self, token_hash: str) -> OptOutToken | None: ...
 
     def find_usage_plan(self, key: BucketKey) -> UsagePlan | None:
         """The plan granted to this seller, application and operation, if it differs from the default."""

@@ -7,6 +7,7 @@ from solicitations.domain import errors
 from solicitations.domain.actions import ACTIONS, Action
 from solicitations.domain.callers import Caller
 from solicitations.domain.eligibility import assess, refusal
+from solicitations.domain.messages import message_id
 from solicitations.service.ports import Solicitation, Store, StoredOrder
 
 
@@ -22,9 +23,10 @@ def _visible(stored: StoredOrder | None, caller: Caller, marketplace_id: str | N
 
 
 class SolicitationService:
-    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime], mail_domain: str) -> None:
         self._store = store
         self._clock = clock
+        self._mail_domain = mail_domain
 
     def available_actions(self, caller: Caller, amazon_order_id: str, marketplace_id: str) -> tuple[Action, ...]:
         """getSolicitationActionsForOrder: every action the order may receive now (maybe none)."""
@@ -40,7 +42,10 @@ class SolicitationService:
     def solicit(
         self, caller: Caller, amazon_order_id: str, marketplace_id: str, action_name: str, request_id: str
     ) -> Solicitation:
-        """createProductReviewAndSellerFeedbackSolicitation: record the one solicitation of an order."""
+        """createProductReviewAndSellerFeedbackSolicitation: record the one solicitation of an order.
+
+        Its email is queued in the same transaction (the outbox), so a 201 always has a message behind it.
+        """
         with self._store.transaction() as uow:
             stored = _visible(uow.find_order(amazon_order_id), caller, marketplace_id)
             now = self._clock()
@@ -58,4 +63,5 @@ class SolicitationService:
             )
             if not uow.add_solicitation(solicitation):
                 raise errors.ApiError(errors.NOT_AVAILABLE)  # another node recorded it first
+            uow.add_message(amazon_order_id, message_id(amazon_order_id, self._mail_domain), now)
             return solicitation

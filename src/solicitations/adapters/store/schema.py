@@ -1,6 +1,18 @@
-"""Tables, as SQLAlchemy Core metadata. Times are integer epoch seconds: portable and cheap to compare."""
+"""Tables, as SQLAlchemy Core metadata. Times are integer epoch seconds (the outbox: milliseconds)."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -55,7 +67,10 @@ orders = Table(
     Column("buyer_locale", String(8)),
     Column("buyer_opted_out", Boolean, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    Column("buyer_key", String(64)),  # sha256 of the lower-cased address: finds a buyer's orders on opt-out
+    Column("order_items", Text),  # JSON array of getOrderItems-shaped items; NULL when none are known
     Index("ix_orders_seller_id", "seller_id"),
+    Index("ix_orders_buyer_key", "buyer_key"),
 )
 
 # The primary key on amazon_order_id is the arbiter of "one solicitation per order, ever".
@@ -106,4 +121,42 @@ authorization_codes = Table(
     Column("redirect_uri", Text, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("used_at", BigInteger),
+)
+
+# The transactional outbox: one row per solicitation, written in the solicitation's transaction. Times
+# here are epoch milliseconds, since retry delays start well below a second.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("amazon_order_id", String(ID), nullable=False),
+    Column("message_id", String(255), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("due_at_ms", BigInteger, nullable=False),
+    Column("claimed_by", String(128)),
+    Column("lease_until_ms", BigInteger),
+    Column("last_error", Text),
+    Column("sent_at_ms", BigInteger),
+    Column("created_at_ms", BigInteger, nullable=False),
+    UniqueConstraint("amazon_order_id", name="uq_outbox_amazon_order_id"),
+    Index("ix_outbox_state_due", "state", "due_at_ms"),
+)
+
+# Buyers who opted out, by buyer_key: the address itself is not kept.
+buyer_opt_outs = Table(
+    "buyer_opt_outs",
+    metadata,
+    Column("buyer_key", String(64), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# Tokens of opt-out links, by sha256: one per message rendered, never reused.
+opt_out_tokens = Table(
+    "opt_out_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("buyer_key", String(64), nullable=False),
+    Column("amazon_order_id", String(ID), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
 )

@@ -8,12 +8,12 @@ overhead costs about a third of the GET budget (see shared PERFORMANCE.md).
 import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, select
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -22,13 +22,18 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from solicitations.adapters.store import schema
 from solicitations.adapters.store.migrate import upgrade
 from solicitations.domain.callers import Caller
-from solicitations.domain.orders import Order
+from solicitations.domain.messages import MessageState, buyer_key
+from solicitations.domain.orders import Order, OrderItem
 from solicitations.domain.usage_plans import UsagePlan
 from solicitations.service.ports import (
     Application,
     Authorization,
     AuthorizationCode,
     BucketKey,
+    ClaimedMessage,
+    MessageUpdate,
+    OptOutToken,
+    OutboxMessage,
     Seller,
     Solicitation,
     StoredOrder,
@@ -45,6 +50,36 @@ def _epoch(value: datetime | None) -> int | None:
 
 def _instant(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+def _epoch_ms(value: datetime) -> int:
+    return (value - _EPOCH) // _MILLISECOND
+
+
+def _instant_ms(value: int | None) -> datetime | None:
+    return None if value is None else _EPOCH + value * _MILLISECOND
+
+
+def _items_json(items: tuple[OrderItem, ...]) -> str | None:
+    return json.dumps([item.to_document() for item in items]) if items else None
+
+
+def _items(text: str | None) -> tuple[OrderItem, ...]:
+    if text is None:
+        return ()
+    return tuple(
+        OrderItem(
+            asin=doc["ASIN"],
+            quantity_ordered=doc["QuantityOrdered"],
+            seller_sku=doc.get("SellerSKU"),
+            title=doc.get("Title"),
+        )
+        for doc in json.loads(text)
+    )
 
 
 def _unavailable_on_operational_error(fn: Callable[P, R]) -> Callable[P, R]:
@@ -72,6 +107,7 @@ _ORDER_COLUMNS = (
     schema.orders.c.buyer_email,
     schema.orders.c.buyer_locale,
     schema.orders.c.buyer_opted_out,
+    schema.orders.c.order_items,
 )
 _SOLICITATION_COLUMNS = (
     schema.solicitations.c.action,
@@ -157,21 +193,58 @@ def _stored_order(row: Sequence[Any]) -> StoredOrder:
         buyer_email=row[8],
         buyer_locale=row[9],
         buyer_opted_out=bool(row[10]),
+        items=_items(row[11]),
     )
     solicitation = None
-    if row[11] is not None:
-        created_at = _instant(row[15])
+    if row[12] is not None:
+        created_at = _instant(row[16])
         assert created_at is not None
         solicitation = Solicitation(
             amazon_order_id=order.amazon_order_id,
-            action=row[11],
-            seller_id=row[12],
-            application_id=row[13],
-            marketplace_id=row[14],
+            action=row[12],
+            seller_id=row[13],
+            application_id=row[14],
+            marketplace_id=row[15],
             created_at=created_at,
-            request_id=row[16],
+            request_id=row[17],
         )
     return StoredOrder(order, solicitation)
+
+
+_MESSAGE_COLUMNS = (
+    schema.outbox.c.id,
+    schema.outbox.c.amazon_order_id,
+    schema.outbox.c.message_id,
+    schema.outbox.c.state,
+    schema.outbox.c.attempts,
+    schema.outbox.c.due_at_ms,
+    schema.outbox.c.last_error,
+    schema.outbox.c.sent_at_ms,
+    schema.outbox.c.created_at_ms,
+)
+
+
+def _outbox_message(row: Sequence[Any]) -> OutboxMessage:
+    state = MessageState(row[3])
+    created_at = _instant_ms(row[8])
+    assert created_at is not None
+    return OutboxMessage(
+        outbox_id=row[0],
+        amazon_order_id=row[1],
+        message_id=row[2],
+        state=state,
+        attempts=row[4],
+        due_at=_instant_ms(row[5]) if state is MessageState.PENDING else None,
+        last_error=row[6],
+        sent_at=_instant_ms(row[7]),
+        created_at=created_at,
+    )
+
+
+_OPT_OUT_TOKEN = select(schema.opt_out_tokens.c.buyer_key, schema.opt_out_tokens.c.amazon_order_id).where(
+    schema.opt_out_tokens.c.token_hash == bindparam("token_hash")
+)
+_IN_CHUNK = 500  # keys per IN (...) list, well below every database's parameter limit
 
 
 class _PreparedRead:
@@ -245,6 +318,8 @@ class SqlTransaction:
                     "buyer_locale": o.buyer_locale,
                     "buyer_opted_out": o.buyer_opted_out,
                     "updated_at": _epoch(now),
+                    "buyer_key": None if o.buyer_email is None else buyer_key(o.buyer_email),
+                    "order_items": _items_json(o.items),
                 }
                 for o in orders
             ],
@@ -426,6 +501,114 @@ class SqlTransaction:
         ).first()
         return None if row is None else row[0]
 
+    def add_message(self, amazon_order_id: str, message_id: str, now: datetime) -> None:
+        now_ms = _epoch_ms(now)
+        self._conn.execute(
+            schema.outbox.insert().values(
+                amazon_order_id=amazon_order_id,
+                message_id=message_id,
+                state=MessageState.PENDING.value,
+                attempts=0,
+                due_at_ms=now_ms,
+                created_at_ms=now_ms,
+            )
+        )
+
+    def claim_messages(self, worker_id: str, now: datetime, lease_until: datetime, limit: int) -> list[ClaimedMessage]:
+        outbox = schema.outbox
+        now_ms = _epoch_ms(now)
+        # SKIP LOCKED lets PostgreSQL workers claim side by side; SQLite drops the clause and serialises
+        # claims on the write lock that transaction() takes at BEGIN.
+        due = (
+            select(outbox.c.id)
+            .where(
+                outbox.c.state == MessageState.PENDING.value,
+                outbox.c.due_at_ms <= now_ms,
+                or_(outbox.c.lease_until_ms.is_(None), outbox.c.lease_until_ms <= now_ms),
+            )
+            .order_by(outbox.c.due_at_ms)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(outbox)
+            .where(outbox.c.id.in_(due.scalar_subquery()))
+            .values(claimed_by=worker_id, lease_until_ms=_epoch_ms(lease_until), attempts=outbox.c.attempts + 1)
+            .returning(outbox.c.id, outbox.c.amazon_order_id, outbox.c.message_id, outbox.c.attempts)
+        )
+        return [ClaimedMessage(*row) for row in self._conn.execute(claim)]
+
+    def record_messages(self, worker_id: str, updates: Sequence[MessageUpdate]) -> None:
+        outbox = schema.outbox
+        for verdict in updates:
+            values: dict[str, Any] = {"state": verdict.state.value, "claimed_by": None, "lease_until_ms": None}
+            if verdict.due_at is not None:
+                values["due_at_ms"] = _epoch_ms(verdict.due_at)
+            if verdict.last_error is not None:
+                values["last_error"] = verdict.last_error
+            if verdict.sent_at is not None:
+                values["sent_at_ms"] = _epoch_ms(verdict.sent_at)
+            where = [outbox.c.id == verdict.outbox_id]
+            if verdict.state is not MessageState.SENT:
+                where += [outbox.c.claimed_by == worker_id, outbox.c.state == MessageState.PENDING.value]
+            self._conn.execute(update(outbox).where(*where).values(values))
+
+    def requeue_messages(self, outbox_id: int | None, now: datetime) -> int:
+        outbox = schema.outbox
+        where = [outbox.c.state == MessageState.DEAD.value]
+        if outbox_id is not None:
+            where.append(outbox.c.id == outbox_id)
+        statement = (
+            update(outbox)
+            .where(*where)
+            .values(
+                state=MessageState.PENDING.value,
+                attempts=0,
+                due_at_ms=_epoch_ms(now),
+                claimed_by=None,
+                lease_until_ms=None,
+            )
+        )
+        return int(self._conn.execute(statement).rowcount)
+
+    def find_message(self, outbox_id: int) -> OutboxMessage | None:
+        row = self._conn.execute(select(*_MESSAGE_COLUMNS).where(schema.outbox.c.id == outbox_id)).first()
+        return None if row is None else _outbox_message(tuple(row))
+
+    def add_opt_out_tokens(self, tokens: Sequence[OptOutToken], now: datetime) -> None:
+        if tokens:
+            self._conn.execute(
+                schema.opt_out_tokens.insert(),
+                [
+                    {
+                        "token_hash": t.token_hash,
+                        "buyer_key": t.buyer_key,
+                        "amazon_order_id": t.amazon_order_id,
+                        "created_at": _epoch(now),
+                    }
+                    for t in tokens
+                ],
+            )
+
+    def opt_out_buyer(self, buyer_key: str, now: datetime) -> None:
+        self._conn.execute(
+            self._insert(schema.buyer_opt_outs)
+            .values(buyer_key=buyer_key, created_at=_epoch(now))
+            .on_conflict_do_nothing(index_elements=["buyer_key"])
+        )
+        self._conn.execute(
+            update(schema.orders).where(schema.orders.c.buyer_key == buyer_key).values(buyer_opted_out=True)
+        )
+
+    def opted_out_buyers(self, buyer_keys: Collection[str]) -> set[str]:
+        keys = sorted(buyer_keys)
+        column = schema.buyer_opt_outs.c.buyer_key
+        found: set[str] = set()
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
+            found.update(self._conn.execute(select(column).where(column.in_(chunk))).scalars())
+        return found
+
 
 class SqlStore:
     """The Store protocol over one SQLAlchemy engine."""
@@ -549,6 +732,28 @@ class SqlStore:
             {"seller_id": key.seller_id, "application_id": key.application_id, "operation": key.operation},
         )
         return None if row is None else UsagePlan(float(row[0]), int(row[1]))
+
+    @_unavailable_on_operational_error
+    def find_message_for_order(self, amazon_order_id: str) -> OutboxMessage | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(*_MESSAGE_COLUMNS).where(schema.outbox.c.amazon_order_id == amazon_order_id)
+            ).first()
+        return None if row is None else _outbox_message(tuple(row))
+
+    @_unavailable_on_operational_error
+    def list_messages(self, state: MessageState | None, limit: int) -> list[OutboxMessage]:
+        query = select(*_MESSAGE_COLUMNS).order_by(schema.outbox.c.id).limit(limit)
+        if state is not None:
+            query = query.where(schema.outbox.c.state == state.value)
+        with self.engine.connect() as conn:
+            return [_outbox_message(tuple(row)) for row in conn.execute(query)]
+
+    @_unavailable_on_operational_error
+    def find_opt_out_token(self, token_hash: str) -> OptOutToken | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(_OPT_OUT_TOKEN, {"token_hash": token_hash}).first()
+        return None if row is None else OptOutToken(token_hash, row[0], row[1])
 
     def ping(self) -> None:
         self._read_one(_PreparedRead(self.engine, select(1)), {})

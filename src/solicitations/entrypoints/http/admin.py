@@ -10,18 +10,22 @@ from starlette.routing import Route
 
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
+from solicitations.domain.messages import MessageState
 from solicitations.domain.usage_plans import DEFAULT_PLANS
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.requests import json_body
 from solicitations.entrypoints.http.routing import route
+from solicitations.service.admin import invalid, message_document
 from solicitations.service.ports import Application, BucketKey, BucketsUnavailable, StoreUnavailable
 
 Handler = Callable[[Request], Awaitable[Any]]
+MAX_LIST = 1000
 
 
 def admin_routes(container: Container, admin_token: str) -> list[Route]:
     expected = f"Bearer {admin_token}".encode()
     admin = container.admin
+    delivery = container.delivery
     throttle = container.throttle
     identity = container.identity
     authenticator = container.authenticator
@@ -143,6 +147,20 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         authenticator.forget()  # revocation bites on this node's next request
         return {"revoked": revoked}
 
+    async def list_outbox(request: Request) -> Any:
+        state_name = request.query_params.get("state")
+        states = {s.value: s for s in MessageState}
+        if state_name is not None and state_name not in states:
+            raise invalid(f"state must be one of {', '.join(states)}")
+        limit = request.query_params.get("limit", "100")
+        if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_LIST:
+            raise invalid(f"limit must be a whole number from 1 to {MAX_LIST}")
+        messages = delivery.messages(None if state_name is None else states[state_name], int(limit))
+        return {"messages": [message_document(m) for m in messages]}
+
+    async def retry_message(request: Request) -> Any:
+        return message_document(delivery.requeue(request.path_params["messageId"]))
+
     plan_path = "/admin/v1/usage-plans/{sellerId}/{applicationId}/{operationId}"
     return [
         route("/admin/v1/applications", {"POST": guarded(create_application), "GET": guarded(list_applications)}),
@@ -154,4 +172,6 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         route("/admin/v1/sellers/{sellerId}", {"PUT": guarded(put_seller)}),
         route("/admin/v1/orders/{amazonOrderId}", {"PUT": guarded(put_order), "GET": guarded(get_order)}),
         route("/admin/v1/access-tokens", {"POST": guarded(issue_token)}),
+        route("/admin/v1/outbox", {"GET": guarded(list_outbox)}),
+        route("/admin/v1/outbox/{messageId:int}/retry", {"POST": guarded(retry_message)}),
     ]

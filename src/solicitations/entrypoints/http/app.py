@@ -1,5 +1,6 @@
 """The ASGI application: Solicitations API routes, the admin API, health and the OpenAPI document."""
 
+import asyncio
 import logging
 import secrets
 import time
@@ -9,13 +10,14 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
 from solicitations.domain.actions import PRODUCT_REVIEW_AND_SELLER_FEEDBACK
 from solicitations.domain.callers import Caller
+from solicitations.domain.messages import OPT_OUT_PATH
 from solicitations.domain.usage_plans import (
     CREATE_REVIEW_SOLICITATION,
     GET_ACTIONS,
@@ -26,6 +28,7 @@ from solicitations.entrypoints.http.consent import consent_app
 from solicitations.entrypoints.http.oauth import token_routes
 from solicitations.entrypoints.http.openapi import openapi_document
 from solicitations.entrypoints.http.requests import json_body, marketplace_id
+from solicitations.entrypoints.worker import run_worker
 from solicitations.service.ports import BucketsUnavailable, StoreUnavailable
 
 access_log = logging.getLogger("solicitations.access")
@@ -34,10 +37,13 @@ log = logging.getLogger("solicitations.http")
 Operation = Callable[[Request, Caller, str], Awaitable[Response]]
 ORDER = "/solicitations/v1/orders/{amazonOrderId}"
 ACTION = ORDER + "/solicitations/productReviewAndSellerFeedback"
+WORKER_STOP_SECONDS = 5.0  # then in-flight sends are cancelled; their leases expire and they go out again
+# The buyer's pages carry a secret in their URL: keep it out of caches and of Referer headers.
+_PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-def create_app(container: Container) -> Starlette:
-    """The app for one container; the container is closed when the app shuts down."""
+def create_app(container: Container, *, worker: bool = False) -> Starlette:
+    """The app for one container, closed when the app shuts down; `worker` runs a delivery worker alongside."""
     settings = container.settings
     authenticator = container.authenticator
     service = container.solicitations
@@ -117,6 +123,32 @@ def create_app(container: Container) -> Starlette:
         action = service.action_schema(caller, order_id, PRODUCT_REVIEW_AND_SELLER_FEEDBACK.name)
         return rendering.json_response(rendering.schema_body(order_id, action), request_id, media_type=rendering.HAL)
 
+    def buyer_page(label: str, handler: Callable[[str], str]) -> Callable[[Request], Awaitable[Response]]:
+        """An opt-out page: no credentials but the token in the path; errors in Amazon's shape."""
+
+        async def endpoint(request: Request) -> Response:
+            started = time.perf_counter()
+            request_id = rendering.new_request_id()
+            response: Response
+            try:
+                page = handler(request.path_params["token"])
+                response = HTMLResponse(page, headers={"x-amzn-RequestId": request_id, **_PAGE_HEADERS})
+            except errors.ApiError as raised:
+                response = rendering.error_response(raised.failure, request_id)
+            except StoreUnavailable as exc:
+                log.warning("dependency unavailable", extra={"request_id": request_id, "error": repr(exc)})
+                response = rendering.error_response(errors.SERVICE_UNAVAILABLE, request_id)
+            return finish(response, request_id, label, started, None)
+
+        return endpoint
+
+    def confirm_page(token: str) -> str:
+        return container.renderer.opt_out_page(container.opt_outs.locale(token), done=False)
+
+    def opt_out(token: str) -> str:
+        """The form's POST and RFC 8058's one-click POST alike: the body is not needed."""
+        return container.renderer.opt_out_page(container.opt_outs.opt_out(token), done=True)
+
     async def healthz(request: Request) -> Response:
         return rendering.json_response({"status": "ok"}, rendering.new_request_id())
 
@@ -129,6 +161,8 @@ def create_app(container: Container) -> Starlette:
         Route(ORDER, operation(GET_ACTIONS, get_actions), methods=["GET"]),
         Route(ACTION, operation(CREATE_REVIEW_SOLICITATION, create_solicitation), methods=["POST"]),
         Route(ACTION + "/schema", operation(None, get_schema), methods=["GET"]),
+        Route(OPT_OUT_PATH + "/{token}", buyer_page("optOutPage", confirm_page), methods=["GET"]),
+        Route(OPT_OUT_PATH + "/{token}", buyer_page("optOut", opt_out), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
@@ -146,9 +180,21 @@ def create_app(container: Container) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = (
+            asyncio.create_task(run_worker(container.delivery, stop, settings.delivery_poll_seconds))
+            if worker
+            else None
+        )
         try:
             yield
         finally:
+            if task is not None:
+                stop.set()
+                try:
+                    await asyncio.wait_for(task, WORKER_STOP_SECONDS)
+                except TimeoutError:
+                    log.warning("worker cancelled at shutdown", extra={"worker_id": container.delivery.worker_id})
             await container.aclose()
 
     app = Starlette(

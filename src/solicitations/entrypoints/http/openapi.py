@@ -6,6 +6,7 @@ types are the ones this service really sends, so a property-based tester can hol
 
 from typing import Any
 
+from solicitations.domain.messages import OPT_OUT_PATH, MessageState
 from solicitations.domain.usage_plans import CREATE_REVIEW_SOLICITATION, GET_ACTIONS
 
 _REF = "#/components/schemas/"
@@ -250,7 +251,39 @@ _SCHEMAS: dict[str, Any] = {
             "BuyerInfo": {"type": "object", "properties": {"BuyerEmail": {"type": "string"}}},
             "BuyerLocale": {"type": "string"},
             "BuyerOptedOut": {"type": "boolean"},
+            "OrderItems": {"type": "array", "items": {"$ref": _REF + "OrderItem"}},
         },
+    },
+    "OrderItem": {
+        "type": "object",
+        "description": "An item as the Orders API's getOrderItems shapes it (the fields the buyer's email shows).",
+        "required": ["ASIN", "QuantityOrdered"],
+        "properties": {
+            "ASIN": {"type": "string"},
+            "SellerSKU": {"type": "string"},
+            "Title": {"type": "string"},
+            "QuantityOrdered": {"type": "integer"},
+        },
+    },
+    "OutboxMessage": {
+        "type": "object",
+        "required": ["id", "amazonOrderId", "messageId", "state", "attempts"],
+        "properties": {
+            "id": {"type": "integer"},
+            "amazonOrderId": {"type": "string"},
+            "messageId": {"type": "string"},
+            "state": {"type": "string", "enum": [s.value for s in MessageState]},
+            "attempts": {"type": "integer"},
+            "lastError": {"type": ["string", "null"]},
+            "nextAttemptAt": {"type": ["string", "null"]},
+            "sentAt": {"type": ["string", "null"]},
+            "createdAt": {"type": "string"},
+        },
+    },
+    "OutboxMessages": {
+        "type": "object",
+        "required": ["messages"],
+        "properties": {"messages": {"type": "array", "items": {"$ref": _REF + "OutboxMessage"}}},
     },
     "AccessTokenRequest": {
         "type": "object",
@@ -290,6 +323,7 @@ _SCHEMAS: dict[str, Any] = {
             "order": {"$ref": _REF + "Order"},
             "eligibility": {"type": "object"},
             "solicitation": {"type": ["object", "null"]},
+            "message": {"oneOf": [{"$ref": _REF + "OutboxMessage"}, {"type": "null"}]},
         },
     },
 }
@@ -338,6 +372,34 @@ def _admin_operation(summary: str, ok_schema: str, body: str | None = None) -> d
             "content": {"application/json": {"schema": {"$ref": _REF + body}}},
         }
     return operation
+
+
+_TOKEN = {
+    "name": "token",
+    "in": "path",
+    "required": True,
+    "description": "The opt-out token of the link in the buyer's email.",
+    "schema": {"type": "string"},
+}
+
+
+def _buyer_page(summary: str, operation_id: str) -> dict[str, Any]:
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": ["buyers"],
+        "security": [],
+        "parameters": [_TOKEN],
+        "responses": {
+            "200": {
+                "description": "An HTML page in the buyer's language.",
+                "headers": _headers(False),
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            },
+            "404": _error("No such token."),
+            "503": _error("The store is unavailable."),
+        },
+    }
 
 
 def openapi_document(*, admin: bool) -> dict[str, Any]:
@@ -451,6 +513,12 @@ def openapi_document(*, admin: bool) -> dict[str, Any]:
                 "responses": {"303": {"description": "Signed in."}, "401": _html("Wrong seller id or password.")},
             }
         },
+        OPT_OUT_PATH + "/{token}": {
+            "get": _buyer_page("The opt-out link's page: asks the buyer to confirm.", "getOptOut"),
+            "post": _buyer_page(
+                "Opt the buyer out of every later solicitation (the form, or RFC 8058 one-click).", "optOut"
+            ),
+        },
         "/healthz": {
             "get": {
                 "operationId": "healthz",
@@ -518,6 +586,33 @@ def openapi_document(*, admin: bool) -> dict[str, Any]:
         }
         paths["/admin/v1/access-tokens"] = {
             "post": _admin_operation("Mint an access token.", "AccessToken", "AccessTokenRequest")
+        }
+        paths["/admin/v1/outbox"] = {
+            "get": {
+                **_admin_operation("The buyers' emails, oldest first.", "OutboxMessages"),
+                "parameters": [
+                    {
+                        "name": "state",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": [s.value for s in MessageState]},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                    },
+                ],
+            }
+        }
+        paths["/admin/v1/outbox/{messageId}/retry"] = {
+            "post": {
+                **_admin_operation("Requeue a dead message: due now, with fresh attempts.", "OutboxMessage"),
+                "parameters": [
+                    {"name": "messageId", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+                ],
+            }
         }
     return {
         "openapi": "3.1.0",
