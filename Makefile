@@ -23,8 +23,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The whole suite on SQLite, then the store-facing tests again on PostgreSQL with buckets in Redis
+# (127.0.0.1; override with SOLICITATIONS_TEST_POSTGRES_URL / SOLICITATIONS_TEST_REDIS_URL).
 test: lint typecheck
 	$(BIN)/pytest -n 2
+	SOLICITATIONS_TEST_DATABASE=postgresql \
+	SOLICITATIONS_TEST_REDIS_URL=$${SOLICITATIONS_TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
+	$(BIN)/pytest -n 2 -m "not sqlite_only" tests/integration tests/e2e
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

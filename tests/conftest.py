@@ -5,20 +5,46 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 from starlette.testclient import TestClient
 
-from helpers import ADMIN_TOKEN, APP, SELLER, Clock, ServerProcess
+from helpers import (
+    ADMIN_TOKEN,
+    APP,
+    ON_POSTGRES,
+    POSTGRES_URL,
+    SELLER,
+    TEST_REDIS_URL,
+    Clock,
+    ServerProcess,
+    drop_databases,
+    fresh_database_url,
+    postgres_conninfo,
+)
 from smtp_sink import SmtpServer
 from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
 from solicitations.entrypoints.http.app import create_app
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_pass() -> Iterator[None]:
+    """On the PostgreSQL pass, PostgreSQL must answer; every database the tests made is dropped at the end."""
+    if ON_POSTGRES:
+        try:
+            psycopg.connect(postgres_conninfo(), connect_timeout=3).close()
+        except psycopg.Error:
+            missing_service(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    yield
+    if ON_POSTGRES:
+        drop_databases()
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'solicitations.db'}"
+    return fresh_database_url(tmp_path)
 
 
 @pytest.fixture
@@ -31,6 +57,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         plan_rate=1000.0,
         plan_burst=1000,
         token_cache_seconds=0.0,
+        redis_url=TEST_REDIS_URL,
     )
 
 
@@ -72,8 +99,8 @@ def token(client: TestClient, admin_headers: dict[str, str]) -> str:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    """A real `solicitations serve` process on loopback, with its own SQLite file and the real clock."""
-    process = ServerProcess(f"sqlite:///{tmp_path / 'server.db'}", log_path=tmp_path / "server.log").start()
+    """A real `solicitations serve` process on loopback, with its own database and the real clock."""
+    process = ServerProcess(fresh_database_url(tmp_path), log_path=tmp_path / "server.log").start()
     yield process
     process.stop()
 

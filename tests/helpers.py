@@ -6,12 +6,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
+from sqlalchemy.engine import make_url
 
 ADMIN_TOKEN = "test-admin-token"
 SELLER = "A1TESTSELLER"
@@ -73,6 +76,39 @@ def order_doc(
     return doc
 
 
+# The suite runs once on SQLite and once on PostgreSQL (SOLICITATIONS_TEST_DATABASE=postgresql), with
+# buckets in Redis then (SOLICITATIONS_TEST_REDIS_URL).
+TEST_DATABASE = os.environ.get("SOLICITATIONS_TEST_DATABASE", "sqlite")
+POSTGRES_URL = os.environ.get("SOLICITATIONS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TEST_REDIS_URL = os.environ.get("SOLICITATIONS_TEST_REDIS_URL")
+ON_POSTGRES = TEST_DATABASE == "postgresql"
+CREATED_DATABASES: list[str] = []
+
+
+def postgres_conninfo(database: str | None = None) -> str:
+    url = make_url(POSTGRES_URL).set(drivername="postgresql")
+    if database is not None:
+        url = url.set(database=database)
+    return url.render_as_string(hide_password=False)
+
+
+def fresh_database_url(directory: Path, name: str = "solicitations.db") -> str:
+    """A new, empty database: a SQLite file in `directory`, or a PostgreSQL database on the PostgreSQL pass."""
+    if not ON_POSTGRES:
+        return f"sqlite:///{directory / name}"
+    database = f"t_{uuid.uuid4().hex[:20]}"
+    with psycopg.connect(postgres_conninfo(), autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    CREATED_DATABASES.append(database)
+    return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
+
+
+def drop_databases() -> None:
+    with psycopg.connect(postgres_conninfo(), autocommit=True, connect_timeout=5) as conn:
+        while CREATED_DATABASES:
+            conn.execute(f'DROP DATABASE IF EXISTS "{CREATED_DATABASES.pop()}" WITH (FORCE)')
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -106,6 +142,7 @@ class ServerProcess:
                 (self.log_path.parent if self.log_path else Path(tempfile.mkdtemp())) / "mail"
             ),
             **({} if self.throttled else {"SOLICITATIONS_PLAN_RATE": "1000", "SOLICITATIONS_PLAN_BURST": "1000"}),
+            **({"SOLICITATIONS_REDIS_URL": TEST_REDIS_URL} if TEST_REDIS_URL else {}),
             **self.env,
         }
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115

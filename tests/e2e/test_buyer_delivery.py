@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import DE, US, ServerProcess, WorkerProcess, free_port, order_doc
+from helpers import DE, US, ServerProcess, WorkerProcess, free_port, fresh_database_url, order_doc
 from smtp_sink import SmtpServer
 from solicitations.domain.messages import message_id
 
@@ -65,7 +65,7 @@ def text_of(message: EmailMessage) -> str:
 def mailing_server(tmp_path: Path, smtp: SmtpServer) -> Any:
     """`serve` with its in-process worker, sending to the test's SMTP server."""
     server = ServerProcess(
-        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        fresh_database_url(tmp_path),
         env={**QUICK, "SOLICITATIONS_SMTP_URL": smtp.url},
         log_path=tmp_path / "server.log",
     ).start()
@@ -171,7 +171,7 @@ def test_a_permanent_refusal_is_dead_lettered_with_its_reason_and_delivered_once
 def test_an_smtp_outage_delays_delivery_and_loses_nothing(tmp_path: Path) -> None:
     smtp = SmtpServer(port=free_port())  # not started: connections are refused
     server = ServerProcess(
-        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        fresh_database_url(tmp_path),
         env={**QUICK, "SOLICITATIONS_SMTP_URL": smtp.url},
         log_path=tmp_path / "server.log",
     ).start()
@@ -204,6 +204,7 @@ def test_an_smtp_outage_delays_delivery_and_loses_nothing(tmp_path: Path) -> Non
         server.stop()
 
 
+@pytest.mark.sqlite_only
 def test_workers_killed_at_random_lose_no_message_and_resend_under_the_same_message_id(
     tmp_path: Path, smtp: SmtpServer
 ) -> None:

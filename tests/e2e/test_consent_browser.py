@@ -20,7 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from helpers import US, ServerProcess, order_doc
+from helpers import US, ServerProcess, fresh_database_url, order_doc
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +56,7 @@ def first_line(exc: Exception) -> str:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A real `solicitations serve` process on loopback, shared by this module; each test has its own seller."""
     directory = tmp_path_factory.mktemp("consent-browser")
-    process = ServerProcess(f"sqlite:///{directory / 'server.db'}", log_path=directory / "server.log").start()
+    process = ServerProcess(fresh_database_url(directory), log_path=directory / "server.log").start()
     yield process
     process.stop()
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import redis
 
-from helpers import US, ServerProcess, free_port
+from helpers import US, ServerProcess, free_port, fresh_database_url
 
 GET_PATH = "/solicitations/v1/orders/111-9999999-0000001"
 POST_PATH = GET_PATH + "/solicitations/productReviewAndSellerFeedback"
@@ -36,7 +36,7 @@ def burst(urls: list[str], token: str, path: str = GET_PATH, count: int = 50, me
 
 @pytest.fixture
 def throttled_server(tmp_path: Path) -> Iterator[ServerProcess]:
-    server = ServerProcess(f"sqlite:///{tmp_path / 'db.sqlite'}", throttled=True, log_path=tmp_path / "server.log")
+    server = ServerProcess(fresh_database_url(tmp_path), throttled=True, log_path=tmp_path / "server.log")
     yield server.start()
     server.stop()
 
@@ -107,7 +107,7 @@ def test_a_granted_plan_applies_and_shows_its_bucket(throttled_server: ServerPro
 
 
 def test_two_nodes_sharing_redis_admit_one_bucket(tmp_path: Path, redis_url: str) -> None:
-    database = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    database = fresh_database_url(tmp_path)
     nodes = [
         ServerProcess(database, env={"SOLICITATIONS_REDIS_URL": redis_url}, throttled=True).start() for _ in range(2)
     ]
@@ -172,7 +172,7 @@ class RedisProcess:
 
 def test_redis_outage_answers_503_then_recovers_without_restart(tmp_path: Path, own_redis: RedisProcess) -> None:
     server = ServerProcess(
-        f"sqlite:///{tmp_path / 'db.sqlite'}", env={"SOLICITATIONS_REDIS_URL": own_redis.url}, throttled=True
+        fresh_database_url(tmp_path), env={"SOLICITATIONS_REDIS_URL": own_redis.url}, throttled=True
     ).start()
     try:
         token = server.issue_token(seller_id=unique_seller())

@@ -369,6 +369,7 @@ def test_issue_access_token_rejects_bad_bodies(client, admin_headers, container,
     assert rows(container, schema.applications) == []
 
 
+@pytest.mark.sqlite_only
 def test_the_store_keeps_only_the_sha256_of_a_token(client, admin_headers, container, database_url):
     issued = [
         client.post(

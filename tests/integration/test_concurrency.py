@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from helpers import APP, SELLER, T0, US, ServerProcess, order_doc
+from helpers import APP, SELLER, T0, US, ServerProcess, fresh_database_url, order_doc
 from solicitations.adapters.store import schema
 from solicitations.adapters.tokens import token_hash
 from solicitations.domain import errors
@@ -64,7 +64,7 @@ def run_threads(n: int, work: Callable[[int], Any]) -> list[Any]:
 
 @pytest.fixture
 def two_servers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    url = fresh_database_url(tmp_path)
     first = ServerProcess(url, log_path=tmp_path / "first.log").start()
     try:
         second = ServerProcess(url, log_path=tmp_path / "second.log").start()

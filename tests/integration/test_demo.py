@@ -17,7 +17,7 @@ from helpers import DE, US, free_port
 from solicitations.adapters.store import schema
 from solicitations.service import demo
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]  # runs its own SQLite file
 
 ACTION = "productReviewAndSellerFeedback"
 NOT_FOUND = {"errors": [{"code": "NotFound", "message": "The resource specified does not exist.", "details": ""}]}

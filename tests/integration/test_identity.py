@@ -883,6 +883,7 @@ def test_a_wrong_password_does_not_sign_in(lwa: Lwa, signed_up: App) -> None:
 # ---------------------------------------------------------------------------------- nothing kept in clear
 
 
+@pytest.mark.sqlite_only
 def test_the_database_keeps_no_secret_in_clear(lwa: Lwa, container: Container, signed_up: App) -> None:
     refresh = lwa.authorize(signed_up)
     access = lwa.refresh(signed_up, refresh)

@@ -20,6 +20,8 @@ from solicitations.bootstrap import bootstrap
 from solicitations.config import Settings
 from solicitations.entrypoints.http.app import create_app
 
+pytestmark = pytest.mark.sqlite_only  # reads the SQLite file itself; the store code is the same on PostgreSQL
+
 REDIRECT = "https://cli-app.example.com/callback"
 NOT_FOUND = "The resource specified does not exist."
 UNKNOWN_APP = "amzn1.sp.solution.does-not-exist"

@@ -16,6 +16,8 @@ from solicitations.adapters.store import schema
 from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
 
+pytestmark = pytest.mark.sqlite_only  # reads the SQLite file itself; the store code is the same on PostgreSQL
+
 
 def run_import(database_url: str, path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOLICITATIONS_")}

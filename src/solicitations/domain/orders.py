@@ -164,6 +164,16 @@ def _items(doc: Mapping[str, Any]) -> tuple[OrderItem, ...]:
     return tuple(order_item_from_document(item, f"OrderItems[{i}]") for i, item in enumerate(items))
 
 
+def could_exist(order_id: str) -> bool:
+    """Whether a stored order could have this id; others are 404 without asking the store (PostgreSQL text
+    cannot even hold a NUL)."""
+    try:
+        validate_order_id(order_id)
+    except InvalidOrder:
+        return False
+    return True
+
+
 def validate_order_id(order_id: object) -> str:
     if not isinstance(order_id, str) or not order_id.strip():
         raise InvalidOrder("AmazonOrderId must be a non-empty string")

@@ -13,6 +13,7 @@ from solicitations.domain.orders import InvalidOrder, Order, format_timestamp, o
 from solicitations.domain.usage_plans import DEFAULT_PLANS, UsagePlan
 from solicitations.service.opt_outs import save_orders
 from solicitations.service.ports import Application, BucketKey, OutboxMessage, Seller, Store
+from solicitations.service.solicitations import find_order
 
 DEFAULT_ROLES = ("Buyer Solicitation",)
 _MAX_NAME = 200
@@ -139,7 +140,7 @@ class AdminService:
 
     def describe_order(self, amazon_order_id: str) -> dict[str, Any]:
         """The order, whether it may be solicited now and why not, its solicitation and its email if any."""
-        stored = self._store.find_order(amazon_order_id)
+        stored = find_order(self._store.find_order, amazon_order_id)
         if stored is None:
             raise errors.ApiError(errors.NOT_FOUND)
         now = self._clock()

@@ -36,7 +36,7 @@ from solicitations.service.ports import (
 )
 
 log = logging.getLogger("solicitations.delivery")
-MAX_OUTBOX_ID = 2**63 - 1  # larger ids exist nowhere, and would overflow the database's integer
+MAX_OUTBOX_ID = 2**31 - 1  # the outbox id is a 32-bit integer on PostgreSQL; larger ids exist nowhere
 
 
 class Renderer(Protocol):

@@ -8,7 +8,13 @@ from solicitations.domain.actions import ACTIONS, Action
 from solicitations.domain.callers import Caller
 from solicitations.domain.eligibility import assess, refusal
 from solicitations.domain.messages import message_id
+from solicitations.domain.orders import could_exist
 from solicitations.service.ports import Solicitation, Store, StoredOrder
+
+
+def find_order(find: Callable[[str], StoredOrder | None], amazon_order_id: str) -> StoredOrder | None:
+    """The stored order, without asking the store about ids no order can have."""
+    return find(amazon_order_id) if could_exist(amazon_order_id) else None
 
 
 def _visible(stored: StoredOrder | None, caller: Caller, marketplace_id: str | None) -> StoredOrder:
@@ -30,13 +36,13 @@ class SolicitationService:
 
     def available_actions(self, caller: Caller, amazon_order_id: str, marketplace_id: str) -> tuple[Action, ...]:
         """getSolicitationActionsForOrder: every action the order may receive now (maybe none)."""
-        stored = _visible(self._store.find_order(amazon_order_id), caller, marketplace_id)
+        stored = _visible(find_order(self._store.find_order, amazon_order_id), caller, marketplace_id)
         reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=self._clock())
         return () if reason is not None else tuple(ACTIONS.values())
 
     def action_schema(self, caller: Caller, amazon_order_id: str, action_name: str) -> Action:
         """The HAL link target of an action: its schema, for an order the caller can see."""
-        _visible(self._store.find_order(amazon_order_id), caller, None)
+        _visible(find_order(self._store.find_order, amazon_order_id), caller, None)
         return ACTIONS[action_name]
 
     def solicit(
@@ -47,7 +53,7 @@ class SolicitationService:
         Its email is queued in the same transaction (the outbox), so a 201 always has a message behind it.
         """
         with self._store.transaction() as uow:
-            stored = _visible(uow.find_order(amazon_order_id), caller, marketplace_id)
+            stored = _visible(find_order(uow.find_order, amazon_order_id), caller, marketplace_id)
             now = self._clock()
             reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
             if reason is not None:
