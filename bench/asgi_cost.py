@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--synchronous", default="FULL", help="SQLite synchronous mode of the app under test")
     parser.add_argument("--profile", choices=["get", "post"], help="print the top functions of one scenario")
 
     args = parser.parse_args()
@@ -81,7 +82,13 @@ def main() -> None:
         copy = dataset.Dataset(Path(scratch) / "orders.db", data.eligible, data.ineligible, 0)
         shutil.copyfile(data.path, copy.path)
         post_data = dataset.with_post_pool(copy, args.requests * (args.repeats + 1))
-        settings = Settings(database_url=post_data.url, access_log=False, plan_rate=100_000, plan_burst=9000)
+        settings = Settings(
+            database_url=post_data.url,
+            access_log=False,
+            sqlite_synchronous=args.synchronous,
+            plan_rate=100_000,
+            plan_burst=9000,
+        )
         container = bootstrap(settings)
         app = create_app(container)
         pick = random.Random(7)
