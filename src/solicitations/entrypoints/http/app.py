@@ -19,6 +19,7 @@ from solicitations.domain.usage_plans import (
     CREATE_REVIEW_SOLICITATION,
     GET_ACTIONS,
     RATE_LIMIT_HEADER_STATUSES,
+    UsagePlan,
 )
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.openapi import openapi_document
@@ -66,18 +67,20 @@ def create_app(container: Container) -> Starlette:
             started = time.perf_counter()
             request_id = rendering.new_request_id()
             seller_id = None
-            plan_header: dict[str, str] = {}
+            plan: UsagePlan | None = None
             try:
                 caller = authenticator.authenticate(request.headers.get("x-amz-access-token"))
                 seller_id = caller.seller_id
                 if name is not None:
                     plan = await throttle.admit(caller, name)
-                    plan_header["x-amzn-RateLimit-Limit"] = plan.header_value()
                 response = await handler(request, caller, request_id)
-                response.headers.update(plan_header)
+                if plan is not None:
+                    response.raw_headers.append(rendering.rate_limit_header(plan))
             except errors.ApiError as raised:
                 error = raised.failure
-                extra = plan_header if error.status in RATE_LIMIT_HEADER_STATUSES else None
+                extra = None
+                if plan is not None and error.status in RATE_LIMIT_HEADER_STATUSES:
+                    extra = {"x-amzn-RateLimit-Limit": plan.header_value()}
                 response = rendering.error_response(error, request_id, extra)
             except (StoreUnavailable, BucketsUnavailable) as exc:
                 log.warning("dependency unavailable", extra={"request_id": request_id, "error": repr(exc)})
