@@ -72,6 +72,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--synchronous", default="FULL", help="SQLite synchronous mode of the app under test")
+    parser.add_argument("--no-metrics", action="store_true", help="the app under test runs without metrics")
     parser.add_argument("--profile", choices=["get", "post"], help="print the top functions of one scenario")
 
     args = parser.parse_args()
@@ -86,6 +87,7 @@ def main() -> None:
             database_url=post_data.url,
             access_log=False,
             sqlite_synchronous=args.synchronous,
+            metrics=not args.no_metrics,
             plan_rate=100_000,
             plan_burst=9000,
         )

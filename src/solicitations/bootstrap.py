@@ -4,11 +4,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from solicitations.adapters.metrics import PrometheusMetrics
 from solicitations.adapters.ratelimit.memory import InProcessBuckets
 from solicitations.adapters.store.sql import SqlStore
 from solicitations.config import Settings
 from solicitations.service.admin import AdminService
 from solicitations.service.authentication import Authenticator
+from solicitations.service.health import Readiness
+from solicitations.service.observing import Observer
 from solicitations.service.ports import Buckets
 from solicitations.service.solicitations import SolicitationService
 from solicitations.service.throttling import Throttle, default_plans
@@ -27,6 +30,8 @@ class Container:
     solicitations: SolicitationService
     admin: AdminService
     throttle: Throttle
+    readiness: Readiness
+    metrics: PrometheusMetrics | None  # None: metrics off
 
     async def aclose(self) -> None:
         await self.throttle.buckets.close()
@@ -51,12 +56,17 @@ def bootstrap(
         buckets = RedisBuckets(settings.redis_url)
     else:
         buckets = InProcessBuckets()
+    metrics = PrometheusMetrics() if settings.metrics else None
+    observer = metrics or Observer()
+    plans = default_plans(settings.plan_rate, settings.plan_burst)
     return Container(
         settings=settings,
         store=store,
         clock=clock,
         authenticator=Authenticator(store, clock, cache_for),
-        solicitations=SolicitationService(store, clock),
+        solicitations=SolicitationService(store, clock, observer),
         admin=AdminService(store, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
-        throttle=Throttle(store, buckets, default_plans(settings.plan_rate, settings.plan_burst), clock, cache_for),
+        throttle=Throttle(store, buckets, plans, clock, cache_for, observer),
+        readiness=Readiness(store, buckets, shared_buckets=bool(settings.redis_url)),
+        metrics=metrics,
     )

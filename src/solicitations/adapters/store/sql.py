@@ -21,7 +21,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from solicitations.adapters.store import schema
-from solicitations.adapters.store.migrate import upgrade
+from solicitations.adapters.store.migrate import is_current, upgrade
 from solicitations.domain.callers import Caller
 from solicitations.domain.orders import Order
 from solicitations.domain.usage_plans import UsagePlan
@@ -417,6 +417,11 @@ class SqlStore:
 
     def ping(self) -> None:
         self._read_one(self._statements.ping, {})
+
+    @_unavailable_on_operational_error
+    def schema_is_current(self) -> bool:
+        with self.engine.connect() as conn:
+            return is_current(conn)
 
     def close(self) -> None:
         self._drop_reader()

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from solicitations.adapters.metrics import CONTENT_TYPE
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
 from solicitations.domain.actions import PRODUCT_REVIEW_AND_SELLER_FEEDBACK
@@ -41,8 +42,12 @@ def create_app(container: Container) -> Starlette:
     service = container.solicitations
     throttle = container.throttle
     log_requests = settings.access_log
+    metrics = container.metrics
 
-    def finish(response: Response, request_id: str, operation: str, started: float, seller_id: str | None) -> Response:
+    def finish(response: Response, request_id: str, operation: str, started: float, caller: Caller | None) -> Response:
+        elapsed = time.perf_counter() - started
+        if metrics is not None:
+            metrics.request(operation, response.status_code, elapsed)
         if log_requests:
             access_log.info(
                 "request",
@@ -50,8 +55,9 @@ def create_app(container: Container) -> Starlette:
                     "request_id": request_id,
                     "operation": operation,
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                    "seller_id": seller_id,
+                    "duration_ms": round(elapsed * 1000, 3),
+                    "seller_id": None if caller is None else caller.seller_id,
+                    "application_id": None if caller is None else caller.application_id,
                 },
             )
         return response
@@ -66,11 +72,10 @@ def create_app(container: Container) -> Starlette:
         async def endpoint(request: Request) -> Response:
             started = time.perf_counter()
             request_id = rendering.new_request_id()
-            seller_id = None
+            caller = None
             plan: UsagePlan | None = None
             try:
                 caller = authenticator.authenticate(request.headers.get("x-amz-access-token"))
-                seller_id = caller.seller_id
                 if name is not None:
                     plan = await throttle.admit(caller, name)
                 response = await handler(request, caller, request_id)
@@ -85,7 +90,7 @@ def create_app(container: Container) -> Starlette:
             except (StoreUnavailable, BucketsUnavailable) as exc:
                 log.warning("dependency unavailable", extra={"request_id": request_id, "error": repr(exc)})
                 response = rendering.error_response(errors.SERVICE_UNAVAILABLE, request_id)
-            return finish(response, request_id, label, started, seller_id)
+            return finish(response, request_id, label, started, caller)
 
         return endpoint
 
@@ -115,9 +120,19 @@ def create_app(container: Container) -> Starlette:
         return rendering.json_response(rendering.schema_body(order_id, action), request_id, media_type=rendering.HAL)
 
     async def healthz(request: Request) -> Response:
+        """The process is alive (and its event loop turns): nothing else is checked."""
         return rendering.json_response({"status": "ok"}, rendering.new_request_id())
 
-    document = openapi_document(admin=settings.admin_token is not None)
+    async def readyz(request: Request) -> Response:
+        """Ready for traffic: 503 in Amazon's error shape, naming each failing check, when not."""
+        request_id = rendering.new_request_id()
+        failures = await container.readiness.failures()
+        if failures:
+            details = "; ".join(f"{check}: {why}" for check, why in failures.items())
+            return rendering.error_response(errors.SERVICE_UNAVAILABLE.with_details(details), request_id)
+        return rendering.json_response({"status": "ready"}, request_id)
+
+    document = openapi_document(admin=settings.admin_token is not None, metrics=metrics is not None)
 
     async def openapi(request: Request) -> Response:
         return rendering.json_response(document, rendering.new_request_id())
@@ -127,8 +142,16 @@ def create_app(container: Container) -> Starlette:
         Route(ACTION, operation(CREATE_REVIEW_SOLICITATION, create_solicitation), methods=["POST"]),
         Route(ACTION + "/schema", operation(None, get_schema), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
+    if metrics is not None:
+        registry = metrics
+
+        async def metrics_text(request: Request) -> Response:
+            return rendering.json_response(registry.render(), rendering.new_request_id(), media_type=CONTENT_TYPE)
+
+        routes.append(Route("/metrics", metrics_text, methods=["GET"]))
     if settings.admin_token is not None:
         from solicitations.entrypoints.http.admin import admin_routes
 

@@ -246,8 +246,8 @@ def _admin_operation(summary: str, ok_schema: str, body: str | None = None) -> d
     return operation
 
 
-def openapi_document(*, admin: bool) -> dict[str, Any]:
-    """The document; admin paths appear only when the admin API is enabled."""
+def openapi_document(*, admin: bool, metrics: bool) -> dict[str, Any]:
+    """The document; admin paths and /metrics appear only when enabled."""
     paths: dict[str, Any] = {
         "/solicitations/v1/orders/{amazonOrderId}": {
             "get": {
@@ -298,7 +298,35 @@ def openapi_document(*, admin: bool) -> dict[str, Any]:
                 "responses": {"200": _ok("Alive.", "Health", "application/json", rate_limit=False)},
             }
         },
+        "/readyz": {
+            "get": {
+                "operationId": "readyz",
+                "summary": "Ready for traffic: the store answers, its schema is current, Redis answers when used.",
+                "tags": ["operations"],
+                "security": [],
+                "responses": {
+                    "200": _ok("Ready.", "Health", "application/json", rate_limit=False),
+                    "503": _error("Not ready; `details` names each failing check."),
+                },
+            }
+        },
     }
+    if metrics:
+        paths["/metrics"] = {
+            "get": {
+                "operationId": "metrics",
+                "summary": "Metrics in the Prometheus text exposition format 0.0.4.",
+                "tags": ["operations"],
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "The metrics.",
+                        "headers": _headers(False),
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        }
     if admin:
         paths["/admin/v1/sellers/{sellerId}"] = {
             "put": {
