@@ -195,7 +195,9 @@ def size_label(size: int) -> str:
     return f"{size // 1_000_000}M" if size % 1_000_000 == 0 else f"{size // 1000}k"
 
 
-def sqlite_scenarios(size: int, work: Path, admin_token: str) -> tuple[list[Server], list[Scenario]]:
+def sqlite_scenarios(
+    size: int, work: Path, admin_token: str, compare_metrics: bool
+) -> tuple[list[Server], list[Scenario]]:
     label = size_label(size)
     started = time.monotonic()
     data = dataset.build(work, size)
@@ -217,6 +219,10 @@ def sqlite_scenarios(size: int, work: Path, admin_token: str) -> tuple[list[Serv
         Scenario(f"{label} POST fresh (NORMAL)", normal, "POST", post, 0, POOL_SIZE, "sequence", before_round=forget),
         Scenario(f"{label} GET eligible, access log on", logged, "GET", get_eligible, 0, data.eligible),
     ]
+    if compare_metrics:
+        bare = service(f"{label} api no metrics", data, admin_token, work, metrics="false")
+        servers.append(bare)
+        scenarios.append(Scenario(f"{label} GET eligible, metrics off", bare, "GET", get_eligible, 0, data.eligible))
     return servers, scenarios
 
 
@@ -317,7 +323,7 @@ def main() -> None:
     raw = Scenario("raw ASGI hello-world", raw_server, "GET", "/hello/%07d", 0, 1, token="")
     servers, scenarios = [raw_server], []
     for size in sizes:
-        more_servers, more = sqlite_scenarios(size, args.work, admin_token)
+        more_servers, more = sqlite_scenarios(size, args.work, admin_token, compare_metrics=size == min(sizes))
         servers += more_servers
         scenarios += more
     notes = [reason for size in sizes[:1] if (reason := postgresql_scenarios(size))]
