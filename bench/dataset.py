@@ -122,8 +122,13 @@ def with_post_pool(dataset: Dataset, pool: int) -> Dataset:
     return Dataset(path, dataset.eligible, dataset.ineligible, pool)
 
 
-def forget_solicitations(dataset: Dataset) -> None:
-    """Make every pool order never-solicited again, between POST rounds (the servers stay up)."""
+def forget_solicitations(dataset: Dataset, settle_s: float = 1.0) -> None:
+    """Make every pool order never-solicited again, between POST rounds (the servers stay up).
+
+    It waits `settle_s` first: POSTs still in flight when wrk stopped would otherwise be recorded after
+    the delete, and the next round, starting again from the first pool order, would meet them (403).
+    """
+    time.sleep(settle_s)
     db = sqlite3.connect(dataset.path, isolation_level=None, timeout=30)
     try:
         db.execute("DELETE FROM solicitations")

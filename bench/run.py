@@ -377,8 +377,11 @@ def main() -> None:
         + ANALYSIS
         + (kept or "\n\n(written by hand after a run: what misses and why)\n")
     )
-    for log in args.work.glob("*.log"):
-        log.unlink()
+    if any(figures[s.name]["errors"] for s in scenarios):
+        print(f"\nsome requests failed: the servers' logs are kept in {args.work}/*.log")
+    else:
+        for log in args.work.glob("*.log"):
+            log.unlink()
 
 
 if __name__ == "__main__":
