@@ -26,8 +26,9 @@ typecheck: $(STAMP)
 test: lint typecheck
 	$(BIN)/pytest -n 2
 
+# Not part of `make test`: ~7 minutes on 2 cores; e.g. BENCH_ARGS="--sizes 10000 --rounds 1" for a quick look.
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) solicitations.db solicitations.db-wal solicitations.db-shm mail
