@@ -99,6 +99,12 @@ class Server:
                 time.sleep(0.1)
         sys.exit(f"{self.label}: server did not answer /healthz within {timeout:.0f} s")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_kb(self) -> int:
         assert self.process is not None
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -152,30 +158,34 @@ class Scenario:
         stop = threading.Event()
         sampler = threading.Thread(target=self._sample_rss, args=(stop,), daemon=True)
         sampler.start()
+        cpu_before = self.server.cpu_seconds()
         try:
             output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=seconds + 30).stdout
         finally:
             stop.set()
             sampler.join()
+        cpu = self.server.cpu_seconds() - cpu_before
         summary = json.loads(next(line for line in output.splitlines() if line.startswith("BENCH "))[6:])
+        wall = summary["duration_us"] / 1e6
         return {
-            "rps": summary["requests"] / (summary["duration_us"] / 1e6),
+            "rps": summary["requests"] / wall,
             "p50_ms": summary["p50_us"] / 1000,
             "p99_ms": summary["p99_us"] / 1000,
             "errors": summary["non_2xx"] + summary["socket_errors"],
+            # CPU the server itself spent per request, and the share of its core it got: what the
+            # neighbours on a shared machine change least, and what they took.
+            "cpu_us": cpu / max(summary["requests"], 1) * 1e6,
+            "core_share": cpu / wall,
         }
 
     def _sample_rss(self, stop: threading.Event) -> None:
         while not stop.wait(0.25):
             self.server.peak_rss_kb = max(self.server.peak_rss_kb, self.server.rss_kb())
 
-    def median(self) -> dict[str, float]:
-        return {
-            "rps": statistics.median(r["rps"] for r in self.rounds),
-            "p50_ms": statistics.median(r["p50_ms"] for r in self.rounds),
-            "p99_ms": statistics.median(r["p99_ms"] for r in self.rounds),
-            "errors": sum(r["errors"] for r in self.rounds),
-        }
+    def median(self, *keys: str) -> dict[str, float]:
+        """Medians of `keys` over the rounds (errors: their sum)."""
+        figures = {k: statistics.median(r[k] for r in self.rounds) for k in keys or ("rps", "p50_ms", "p99_ms")}
+        return {**figures, "errors": sum(r["errors"] for r in self.rounds)}
 
 
 def grant_plans(server: Server, admin_token: str) -> None:
@@ -261,15 +271,18 @@ def table(scenarios: list[Scenario], raw: Scenario, notes: list[str]) -> tuple[s
     raw_rps = raw.median()["rps"]
     figures: dict[str, dict[str, float]] = {}
     lines = [
-        "| scenario | req/s | p50 ms | p99 ms | errors | ratio to raw | server peak RSS MB |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| scenario | req/s | p50 ms | p99 ms | errors | ratio to raw | server CPU µs/req | at a full core, req/s "
+        "| core share | server peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in [raw, *scenarios]:
         m = s.median()
         figures[s.name] = {**{k: round(v, 3) for k, v in m.items()}, "ratio_to_raw": round(m["rps"] / raw_rps, 3)}
+        c = s.median("cpu_us", "core_share")
         lines.append(
             f"| {s.name} | {m['rps']:,.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | {m['errors']:.0f} "
-            f"| {m['rps'] / raw_rps:.2f} | {s.server.peak_rss_kb / 1024:.0f} |"
+            f"| {m['rps'] / raw_rps:.2f} | {c['cpu_us']:.0f} | {1e6 / c['cpu_us']:,.0f} | {c['core_share']:.0%} "
+            f"| {s.server.peak_rss_kb / 1024:.0f} |"
         )
     lines += ["", *notes]
     return "\n".join(lines), figures
