@@ -79,11 +79,27 @@ def _insert_orders(path: Path, prefix: str, count: int, ineligible: bool = False
         db.close()
 
 
+def _built_at(path: Path) -> int:
+    """When the orders were written (their `updated_at`); 0 when the file is not a finished dataset."""
+    db = sqlite3.connect(path)
+    try:
+        row = db.execute("SELECT min(updated_at) FROM orders").fetchone()
+    except sqlite3.Error:
+        return 0
+    finally:
+        db.close()
+    return int(row[0] or 0)
+
+
 def build(directory: Path, orders: int) -> Dataset:
-    """`orders` orders, half eligible now, half not, with the bench caller; reused when already built."""
+    """`orders` orders, half eligible now, half not, with the bench caller; reused for a day.
+
+    Dates are relative to the build, so a file older than a day is rebuilt before "eligible now" and
+    the token's expiry drift.
+    """
     path = directory / f"orders-{orders}.db"
     dataset = Dataset(path, orders // 2, orders - orders // 2, 0)
-    if path.exists():
+    if path.exists() and time.time() - _built_at(path) < DAY:
         return dataset
     scratch = path.with_suffix(".tmp")
     for stale in directory.glob(scratch.name + "*"):
@@ -108,7 +124,7 @@ def build(directory: Path, orders: int) -> Dataset:
         db.close()
     _insert_orders(scratch, ELIGIBLE, dataset.eligible)
     _insert_orders(scratch, INELIGIBLE, dataset.ineligible, ineligible=True)
-    scratch.rename(path)
+    scratch.replace(path)
     return dataset
 
 
