@@ -11,6 +11,7 @@ from pathlib import Path
 
 from solicitations.adapters.mail.rendering import MailRenderer, sender_domain
 from solicitations.adapters.mail.transports import MaildirTransport, SmtpTransport
+from solicitations.adapters.metrics import PrometheusMetrics
 from solicitations.adapters.ratelimit.memory import InProcessBuckets
 from solicitations.adapters.store.sql import SqlStore
 from solicitations.config import Settings
@@ -18,7 +19,9 @@ from solicitations.domain.messages import RetryPolicy
 from solicitations.service.admin import AdminService
 from solicitations.service.authentication import Authenticator
 from solicitations.service.delivery import DeliveryService
+from solicitations.service.health import Readiness
 from solicitations.service.identity import IdentityService
+from solicitations.service.observing import Observer
 from solicitations.service.opt_outs import OptOutService
 from solicitations.service.ports import Buckets, Transport
 from solicitations.service.solicitations import SolicitationService
@@ -42,6 +45,8 @@ class Container:
     renderer: MailRenderer
     delivery: DeliveryService
     opt_outs: OptOutService
+    readiness: Readiness
+    metrics: PrometheusMetrics | None  # None: metrics off
 
     async def aclose(self) -> None:
         await self.throttle.buckets.close()
@@ -87,14 +92,17 @@ def bootstrap(
     else:
         buckets = InProcessBuckets()
     renderer = MailRenderer(settings.public_url, settings.mail_from)
+    metrics = PrometheusMetrics() if settings.metrics else None
+    observer = metrics or Observer()
+    plans = default_plans(settings.plan_rate, settings.plan_burst)
     return Container(
         settings=settings,
         store=store,
         clock=clock,
         authenticator=Authenticator(store, clock, cache_for),
-        solicitations=SolicitationService(store, clock, sender_domain(settings.mail_from)),
+        solicitations=SolicitationService(store, clock, sender_domain(settings.mail_from), observer),
         admin=AdminService(store, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
-        throttle=Throttle(store, buckets, default_plans(settings.plan_rate, settings.plan_burst), clock, cache_for),
+        throttle=Throttle(store, buckets, plans, clock, cache_for, observer),
         identity=IdentityService(store, buckets, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
         renderer=renderer,
         delivery=DeliveryService(
@@ -108,4 +116,6 @@ def bootstrap(
             draw=random.random,
         ),
         opt_outs=OptOutService(store, clock),
+        readiness=Readiness(store, buckets, shared_buckets=bool(settings.redis_url)),
+        metrics=metrics,
     )

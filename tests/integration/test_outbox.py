@@ -113,18 +113,24 @@ def test_the_message_is_committed_with_the_solicitation(solicited: str, client, 
 
 @pytest.fixture
 def row_writes(container: Container) -> Iterator[list[str]]:
-    """Every INSERT and UPDATE the store's engine runs while the test body runs."""
+    """Every INSERT and UPDATE SQLite itself runs while the test body runs, whichever layer issued it (the hot
+    statements bypass SQLAlchemy's cursor events), by the driver's trace callback on fresh connections."""
     writes: list[str] = []
 
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def trace(statement: str) -> None:
         if statement.lstrip().upper().startswith(("INSERT", "UPDATE")):
             writes.append(statement.split("(")[0].strip())
 
-    event.listen(container.store.engine, "before_cursor_execute", count)
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(trace)
+
+    container.store.engine.dispose()
+    event.listen(container.store.engine, "connect", on_connect)
     yield writes
-    event.remove(container.store.engine, "before_cursor_execute", count)
+    event.remove(container.store.engine, "connect", on_connect)
 
 
+@pytest.mark.sqlite_only
 def test_the_post_adds_exactly_one_row_write_the_outbox_insert(
     client, admin_headers, headers, clock, row_writes
 ) -> None:

@@ -40,6 +40,7 @@ OUTSIDE_WINDOW = Failure(
 ACCESS_DENIED = Failure(403, "Unauthorized", "Access to requested resource is denied.")
 TOKEN_MISSING = ACCESS_DENIED.with_details("Access token is missing in the request header.")
 NOT_FOUND = Failure(404, "NotFound", "The resource specified does not exist.")
+CONFLICT = Failure(409, "Conflict", "The request conflicts with the resource's current state.")
 METHOD_NOT_ALLOWED = Failure(405, "MethodNotAllowed", "The requested method is not allowed for this resource.")
 TOO_LARGE = Failure(413, "RequestEntityTooLarge", "The request size exceeded the maximum accepted size.")
 UNSUPPORTED_MEDIA = Failure(415, "UnsupportedMediaType", "The request payload is in an unsupported format.")

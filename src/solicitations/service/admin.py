@@ -27,7 +27,7 @@ def invalid(details: str) -> errors.ApiError:
     return errors.ApiError(errors.INVALID_INPUT.with_details(details))
 
 
-def _identifier(value: object, field: str) -> str:
+def identifier(value: object, field: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID:
         raise invalid(f"{field} must be a non-empty string of at most {_MAX_ID} characters")
     return value
@@ -65,14 +65,16 @@ class AdminService:
         self._token_ttl = token_ttl
 
     def put_seller(self, seller_id: str, body: object) -> Seller:
-        _identifier(seller_id, "sellerId")
+        identifier(seller_id, "sellerId")
         if not isinstance(body, Mapping):
             raise invalid("the body must be a JSON object")
         name = body.get("name", seller_id)
         if not isinstance(name, str) or not name.strip() or len(name) > _MAX_NAME:
             raise invalid(f"name must be a non-empty string of at most {_MAX_NAME} characters")
         marketplace_ids = body.get("marketplaceIds", [])
-        if not isinstance(marketplace_ids, list) or not all(m in MARKETPLACES for m in marketplace_ids):
+        if not isinstance(marketplace_ids, list) or not all(
+            isinstance(m, str) and m in MARKETPLACES for m in marketplace_ids
+        ):
             raise invalid("marketplaceIds must be a list of known marketplace ids")
         seller = Seller(seller_id, name, tuple(dict.fromkeys(marketplace_ids)))
         with self._store.transaction() as uow:
@@ -96,8 +98,8 @@ class AdminService:
         """Mint an access token for a seller and application, creating the application if it is new."""
         if not isinstance(body, Mapping):
             raise invalid("the body must be a JSON object")
-        seller_id = _identifier(body.get("sellerId"), "sellerId")
-        application_id = _identifier(body.get("applicationId"), "applicationId")
+        seller_id = identifier(body.get("sellerId"), "sellerId")
+        application_id = identifier(body.get("applicationId"), "applicationId")
         roles = body.get("roles", list(DEFAULT_ROLES))
         if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
             raise invalid("roles must be a list of role names")
@@ -122,8 +124,8 @@ class AdminService:
 
     def put_usage_plan(self, key: BucketKey, body: object) -> UsagePlan:
         """Grant a plan to one seller, application and operation; every node applies it within its cache bound."""
-        _identifier(key.seller_id, "sellerId")
-        _identifier(key.application_id, "applicationId")
+        identifier(key.seller_id, "sellerId")
+        identifier(key.application_id, "applicationId")
         if key.operation not in DEFAULT_PLANS:
             raise errors.ApiError(errors.NOT_FOUND)
         if not isinstance(body, Mapping):

@@ -30,6 +30,7 @@ STATES = frozenset({"active", "suspended"})
 # Failed client authentications allowed per client id: a burst of 10, then one every 6 seconds.
 CLIENT_AUTH_FAILURES = UsagePlan(rate=1 / 6, burst=10)
 _MAX_FIELD = 2048
+PASSWORD_MIN = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,8 @@ class IdentityService:
             if application is None:
                 raise errors.ApiError(errors.NOT_FOUND)
             if application.client_id is None:
-                raise _invalid("this application has no LWA client; create one with POST /admin/v1/applications")
+                details = "this application has no LWA client; create one with POST /admin/v1/applications"
+                raise errors.ApiError(errors.CONFLICT.with_details(details))
             uow.update_application(application_id, secret_hash=hash_secret(secret))
         return secret
 
@@ -235,8 +237,8 @@ class IdentityService:
         return verify_secret(stored, password)
 
     def set_password(self, seller_id: str, password: str) -> None:
-        if len(password) < 8:
-            raise _invalid("a password needs at least 8 characters")
+        if len(password) < PASSWORD_MIN:
+            raise _invalid(f"a password needs at least {PASSWORD_MIN} characters")
         with self._store.transaction() as uow:
             if not uow.set_seller_password(seller_id, hash_secret(password)):
                 raise errors.ApiError(errors.NOT_FOUND)

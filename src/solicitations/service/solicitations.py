@@ -6,10 +6,14 @@ from datetime import datetime
 from solicitations.domain import errors
 from solicitations.domain.actions import ACTIONS, Action
 from solicitations.domain.callers import Caller
-from solicitations.domain.eligibility import assess, refusal
+from solicitations.domain.eligibility import Ineligible, assess, refusal
 from solicitations.domain.messages import message_id
 from solicitations.domain.orders import could_exist
+from solicitations.domain.usage_plans import CREATE_REVIEW_SOLICITATION, GET_ACTIONS
+from solicitations.service.observing import Observer
 from solicitations.service.ports import Solicitation, Store, StoredOrder
+
+ELIGIBLE = "eligible"  # the outcome label of an order that may be solicited
 
 
 def find_order(find: Callable[[str], StoredOrder | None], amazon_order_id: str) -> StoredOrder | None:
@@ -29,15 +33,19 @@ def _visible(stored: StoredOrder | None, caller: Caller, marketplace_id: str | N
 
 
 class SolicitationService:
-    def __init__(self, store: Store, clock: Callable[[], datetime], mail_domain: str) -> None:
+    def __init__(
+        self, store: Store, clock: Callable[[], datetime], mail_domain: str, observer: Observer | None = None
+    ) -> None:
         self._store = store
         self._clock = clock
         self._mail_domain = mail_domain
+        self._observer = observer or Observer()
 
     def available_actions(self, caller: Caller, amazon_order_id: str, marketplace_id: str) -> tuple[Action, ...]:
         """getSolicitationActionsForOrder: every action the order may receive now (maybe none)."""
         stored = _visible(find_order(self._store.find_order, amazon_order_id), caller, marketplace_id)
         reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=self._clock())
+        self._observer.assessed(GET_ACTIONS, reason or ELIGIBLE)
         return () if reason is not None else tuple(ACTIONS.values())
 
     def action_schema(self, caller: Caller, amazon_order_id: str, action_name: str) -> Action:
@@ -57,6 +65,7 @@ class SolicitationService:
             now = self._clock()
             reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
             if reason is not None:
+                self._observer.assessed(CREATE_REVIEW_SOLICITATION, reason)
                 raise errors.ApiError(refusal(reason))
             solicitation = Solicitation(
                 amazon_order_id=amazon_order_id,
@@ -68,6 +77,8 @@ class SolicitationService:
                 request_id=request_id,
             )
             if not uow.add_solicitation(solicitation):
+                self._observer.assessed(CREATE_REVIEW_SOLICITATION, Ineligible.ALREADY_SOLICITED)
                 raise errors.ApiError(errors.NOT_AVAILABLE)  # another node recorded it first
             uow.add_message(amazon_order_id, message_id(amazon_order_id, self._mail_domain), now)
-            return solicitation
+        self._observer.assessed(CREATE_REVIEW_SOLICITATION, ELIGIBLE)  # counted once committed
+        return solicitation

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from solicitations.domain import errors
 from solicitations.domain.callers import Caller
 from solicitations.domain.usage_plans import DEFAULT_PLANS, UsagePlan
+from solicitations.service.observing import Observer
 from solicitations.service.ports import BucketKey, Buckets, Store
 
 log = logging.getLogger("solicitations.throttling")
@@ -31,31 +32,38 @@ class Throttle:
         defaults: dict[str, UsagePlan],
         clock: Callable[[], datetime],
         cache_for: timedelta,
+        observer: Observer | None = None,
     ) -> None:
         self._store = store
         self.buckets = buckets
         self._defaults = defaults
         self._clock = clock
         self._cache_for = cache_for
-        self._plans: dict[BucketKey, tuple[UsagePlan, datetime]] = {}
+        self._observer = observer or Observer()
+        self._plans: dict[BucketKey, tuple[UsagePlan, bool, datetime]] = {}  # plan, granted, trusted until
 
-    def plan(self, key: BucketKey) -> UsagePlan:
+    def _lookup(self, key: BucketKey) -> tuple[UsagePlan, bool]:
         now = self._clock()
         cached = self._plans.get(key)
-        if cached is not None and now < cached[1]:
-            return cached[0]
-        plan = self._store.find_usage_plan(key) or self._defaults[key.operation]
+        if cached is not None and now < cached[2]:
+            return cached[0], cached[1]
+        granted = self._store.find_usage_plan(key)
+        plan = granted or self._defaults[key.operation]
         if len(self._plans) >= _CACHE_LIMIT:
             self._plans.clear()
-        self._plans[key] = (plan, now + self._cache_for)
-        return plan
+        self._plans[key] = (plan, granted is not None, now + self._cache_for)
+        return plan, granted is not None
+
+    def plan(self, key: BucketKey) -> UsagePlan:
+        return self._lookup(key)[0]
 
     async def admit(self, caller: Caller, operation: str) -> UsagePlan:
         """The plan that admitted the request; 429 when its bucket is empty."""
         key = BucketKey(caller.seller_id, caller.application_id, operation)
-        plan = self.plan(key)
+        plan, granted = self._lookup(key)
         decision = await self.buckets.take(key, plan)
         if not decision.admitted:
+            self._observer.throttled(operation, granted)
             log.info(
                 "throttled",
                 extra={

@@ -39,5 +39,8 @@ class InProcessBuckets:
         units = level_at(None, 0, now, plan) if state is None else level_at(state[0], state[1], now, plan)
         return units / TOKEN
 
+    async def ping(self) -> None:
+        """In this process's memory: always reachable."""
+
     async def close(self) -> None:
         self._buckets.clear()

@@ -1,5 +1,6 @@
 """Alembic, driven from code: the migrations ship inside the package, so no alembic.ini is needed."""
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -23,7 +24,12 @@ def upgrade(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
+@functools.cache
+def head_revision() -> str | None:
+    """The newest revision the code knows: read from the scripts once, as readiness probes ask often."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def is_current(connection: Connection) -> bool:
     """True when the database stands at the newest revision the code knows."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    return MigrationContext.configure(connection).get_current_revision() == head
+    return MigrationContext.configure(connection).get_current_revision() == head_revision()

@@ -1,8 +1,9 @@
 """The store on SQLAlchemy Core: SQLite (WAL) by default, any SQLAlchemy URL in principle.
 
-Writes go through Core inside one transaction per use case. The hot read (one order joined with its
-solicitation) runs a statement compiled once, straight on a DBAPI connection: SQLAlchemy's per-call
-overhead costs about a third of the GET budget (see shared PERFORMANCE.md).
+Writes go through Core inside one transaction per use case. The hot statements (one order joined with
+its solicitation; the solicitation's insert) are Core statements compiled once and run straight on the
+DBAPI connection: SQLAlchemy's per-call overhead costs about a third of the GET budget (shared
+PERFORMANCE.md) and, building and caching the insert, most of a POST's CPU (bench/asgi_cost.py).
 """
 
 import contextlib
@@ -20,7 +21,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from solicitations.adapters.store import schema
-from solicitations.adapters.store.migrate import upgrade
+from solicitations.adapters.store.migrate import is_current, upgrade
 from solicitations.domain.callers import Caller
 from solicitations.domain.messages import MessageState, buyer_key
 from solicitations.domain.orders import Order, OrderItem
@@ -173,6 +174,10 @@ def _application(row: Sequence[Any]) -> Application:
     )
 
 
+_SOLICITATION_ROW: dict[str, Any] = {column.name: bindparam(column.name) for column in schema.solicitations.c}
+
+_MESSAGE_ROW = ("amazon_order_id", "message_id", "state", "attempts", "due_at_ms", "created_at_ms")
+
 _FIND_USAGE_PLAN = select(schema.usage_plans.c.rate, schema.usage_plans.c.burst).where(
     schema.usage_plans.c.seller_id == bindparam("seller_id"),
     schema.usage_plans.c.application_id == bindparam("application_id"),
@@ -247,8 +252,8 @@ _OPT_OUT_TOKEN = select(schema.opt_out_tokens.c.buyer_key, schema.opt_out_tokens
 _IN_CHUNK = 500  # keys per IN (...) list, well below every database's parameter limit
 
 
-class _PreparedRead:
-    """A Core select compiled once for the engine's dialect, run on a raw DBAPI cursor."""
+class _Prepared:
+    """A Core statement compiled once for the engine's dialect, run on a raw DBAPI cursor."""
 
     def __init__(self, engine: Engine, statement: Any) -> None:
         compiled = statement.compile(dialect=engine.dialect)
@@ -263,35 +268,64 @@ class _PreparedRead:
         return tuple(merged[name] for name in self._order) if self._positional else merged
 
 
+class _Statements:
+    """The hot statements of one engine, compiled once."""
+
+    def __init__(self, engine: Engine) -> None:
+        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self.insert = insert
+        self.find_order = _Prepared(engine, _FIND_ORDER)
+        self.find_caller = _Prepared(engine, _FIND_CALLER)
+        self.find_usage_plan = _Prepared(engine, _FIND_USAGE_PLAN)
+        self.add_solicitation = _Prepared(
+            engine,
+            insert(schema.solicitations)
+            .values(_SOLICITATION_ROW)
+            .on_conflict_do_nothing(index_elements=["amazon_order_id"]),
+        )
+        self.add_message = _Prepared(
+            engine,
+            schema.outbox.insert().values({name: bindparam(name) for name in _MESSAGE_ROW}),
+        )
+        self.ping = _Prepared(engine, select(1))
+
+
 class SqlTransaction:
     """One use case's reads and writes on one connection inside one transaction."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, statements: _Statements) -> None:
         self._conn = conn
-        dialect = conn.dialect.name
-        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._statements = statements
+        self._insert = statements.insert
+
+    def _run(self, query: _Prepared, values: dict[str, Any]) -> Any:
+        """A hot statement on this transaction's DBAPI connection; the cursor, executed."""
+        cursor = self._conn.connection.cursor()
+        cursor.execute(query.sql, query.params(values))
+        return cursor
 
     def find_order(self, amazon_order_id: str) -> StoredOrder | None:
-        row = self._conn.execute(_FIND_ORDER, {"order_id": amazon_order_id}).first()
-        return None if row is None else _stored_order(tuple(row))
+        cursor = self._run(self._statements.find_order, {"order_id": amazon_order_id})
+        row = cursor.fetchone()
+        cursor.close()
+        return None if row is None else _stored_order(row)
 
     def add_solicitation(self, solicitation: Solicitation) -> bool:
-        statement = (
-            self._insert(schema.solicitations)
-            .values(
-                amazon_order_id=solicitation.amazon_order_id,
-                action=solicitation.action,
-                seller_id=solicitation.seller_id,
-                application_id=solicitation.application_id,
-                marketplace_id=solicitation.marketplace_id,
-                created_at=_epoch(solicitation.created_at),
-                request_id=solicitation.request_id,
-            )
-            .on_conflict_do_nothing(index_elements=["amazon_order_id"])
-            .returning(schema.solicitations.c.amazon_order_id)
+        cursor = self._run(
+            self._statements.add_solicitation,
+            {
+                "amazon_order_id": solicitation.amazon_order_id,
+                "action": solicitation.action,
+                "seller_id": solicitation.seller_id,
+                "application_id": solicitation.application_id,
+                "marketplace_id": solicitation.marketplace_id,
+                "created_at": _epoch(solicitation.created_at),
+                "request_id": solicitation.request_id,
+            },
         )
-        # RETURNING, not rowcount: drivers differ in what rowcount says after ON CONFLICT DO NOTHING.
-        return self._conn.execute(statement).first() is not None
+        added: bool = cursor.rowcount == 1
+        cursor.close()
+        return added
 
     def _upsert(self, table: Any, key: str, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -503,16 +537,8 @@ class SqlTransaction:
 
     def add_message(self, amazon_order_id: str, message_id: str, now: datetime) -> None:
         now_ms = _epoch_ms(now)
-        self._conn.execute(
-            schema.outbox.insert().values(
-                amazon_order_id=amazon_order_id,
-                message_id=message_id,
-                state=MessageState.PENDING.value,
-                attempts=0,
-                due_at_ms=now_ms,
-                created_at_ms=now_ms,
-            )
-        )
+        values = (amazon_order_id, message_id, MessageState.PENDING.value, 0, now_ms, now_ms)
+        self._run(self._statements.add_message, dict(zip(_MESSAGE_ROW, values, strict=True))).close()
 
     def claim_messages(self, worker_id: str, now: datetime, lease_until: datetime, limit: int) -> list[ClaimedMessage]:
         outbox = schema.outbox
@@ -642,9 +668,11 @@ class SqlStore:
             self._configure_sqlite(sqlite_synchronous, busy_timeout_ms)
         # Writers take SQLite's write lock at BEGIN, so two writers never deadlock upgrading a read lock.
         self._writer = self.engine.execution_options(begin_immediate=True)
-        self._find_order = _PreparedRead(self.engine, _FIND_ORDER)
-        self._find_caller = _PreparedRead(self.engine, _FIND_CALLER)
-        self._find_usage_plan = _PreparedRead(self.engine, _FIND_USAGE_PLAN)
+        self._statements = _Statements(self.engine)
+        self._driver_errors = (
+            self.engine.dialect.loaded_dbapi.OperationalError,
+            self.engine.dialect.loaded_dbapi.InterfaceError,
+        )
         self._local = threading.local()
 
     def _configure_sqlite(self, synchronous: str, busy_timeout_ms: int) -> None:
@@ -664,7 +692,8 @@ class SqlStore:
         @event.listens_for(self.engine, "begin")
         def _on_begin(conn: Connection) -> None:
             immediate = conn.get_execution_options().get("begin_immediate", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # Straight on the driver: exec_driver_sql's bookkeeping costs a tenth of a POST.
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")  # type: ignore[union-attr]
 
     @_unavailable_on_operational_error
     def migrate(self) -> None:
@@ -678,8 +707,8 @@ class SqlStore:
     def transaction(self) -> Iterator[SqlTransaction]:
         try:
             with self._writer.begin() as conn:
-                yield SqlTransaction(conn)
-        except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError) as exc:
+                yield SqlTransaction(conn, self._statements)
+        except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, *self._driver_errors) as exc:
             raise StoreUnavailable(type(exc).__name__) from exc
 
     def _reader(self) -> Any:
@@ -692,7 +721,7 @@ class SqlStore:
                 driver.autocommit = True
         return conn
 
-    def _read_one(self, query: _PreparedRead, values: dict[str, Any]) -> Any:
+    def _read_one(self, query: _Prepared, values: dict[str, Any]) -> Any:
         try:
             cursor = self._reader().cursor()
             try:
@@ -715,11 +744,11 @@ class SqlStore:
                 conn.invalidate()
 
     def find_order(self, amazon_order_id: str) -> StoredOrder | None:
-        row = self._read_one(self._find_order, {"order_id": amazon_order_id})
+        row = self._read_one(self._statements.find_order, {"order_id": amazon_order_id})
         return None if row is None else _stored_order(row)
 
     def find_caller(self, token_hash: str) -> Caller | None:
-        row = self._read_one(self._find_caller, {"token_hash": token_hash})
+        row = self._read_one(self._statements.find_caller, {"token_hash": token_hash})
         if row is None:
             return None
         expires_at = _instant(row[2])
@@ -728,7 +757,7 @@ class SqlStore:
 
     def find_usage_plan(self, key: BucketKey) -> UsagePlan | None:
         row = self._read_one(
-            self._find_usage_plan,
+            self._statements.find_usage_plan,
             {"seller_id": key.seller_id, "application_id": key.application_id, "operation": key.operation},
         )
         return None if row is None else UsagePlan(float(row[0]), int(row[1]))
@@ -756,7 +785,12 @@ class SqlStore:
         return None if row is None else OptOutToken(token_hash, row[0], row[1])
 
     def ping(self) -> None:
-        self._read_one(_PreparedRead(self.engine, select(1)), {})
+        self._read_one(self._statements.ping, {})
+
+    @_unavailable_on_operational_error
+    def schema_is_current(self) -> bool:
+        with self.engine.connect() as conn:
+            return is_current(conn)
 
     def close(self) -> None:
         self._drop_reader()

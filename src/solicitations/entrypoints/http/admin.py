@@ -15,7 +15,8 @@ from solicitations.domain.usage_plans import DEFAULT_PLANS
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.requests import json_body
 from solicitations.entrypoints.http.routing import route
-from solicitations.service.admin import invalid, message_document
+from solicitations.service.admin import identifier, invalid, message_document
+from solicitations.service.identity import PASSWORD_MIN
 from solicitations.service.ports import Application, BucketKey, BucketsUnavailable, StoreUnavailable
 
 Handler = Callable[[Request], Awaitable[Any]]
@@ -55,11 +56,12 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
 
     async def put_seller(request: Request) -> Any:
         decoded = await body(request)
-        seller = admin.put_seller(request.path_params["sellerId"], decoded)
         password = decoded.get("password") if isinstance(decoded, dict) else None
+        if password is not None and (not isinstance(password, str) or len(password) < PASSWORD_MIN):
+            details = f"password must be a string of at least {PASSWORD_MIN} characters"
+            raise errors.ApiError(errors.INVALID_INPUT.with_details(details))
+        seller = admin.put_seller(request.path_params["sellerId"], decoded)
         if password is not None:
-            if not isinstance(password, str):
-                raise errors.ApiError(errors.INVALID_INPUT.with_details("password must be a string"))
             identity.set_password(seller.seller_id, password)
         return {
             "sellerId": seller.seller_id,
@@ -137,9 +139,8 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         decoded = await body(request)
         if not isinstance(decoded, dict):
             raise errors.ApiError(errors.INVALID_INPUT.with_details("the body must be a JSON object"))
-        seller_id, application_id = decoded.get("sellerId"), decoded.get("applicationId")
-        if not isinstance(seller_id, str) or not seller_id or not isinstance(application_id, str):
-            raise errors.ApiError(errors.INVALID_INPUT.with_details("sellerId and applicationId are required"))
+        seller_id = identifier(decoded.get("sellerId"), "sellerId")
+        application_id = identifier(decoded.get("applicationId"), "applicationId")
         return {"refresh_token": identity.authorize(seller_id, application_id)}
 
     async def revoke(request: Request) -> Any:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from solicitations.adapters.metrics import CONTENT_TYPE
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
 from solicitations.domain.actions import PRODUCT_REVIEW_AND_SELLER_FEEDBACK
@@ -22,12 +23,14 @@ from solicitations.domain.usage_plans import (
     CREATE_REVIEW_SOLICITATION,
     GET_ACTIONS,
     RATE_LIMIT_HEADER_STATUSES,
+    UsagePlan,
 )
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.consent import consent_app
 from solicitations.entrypoints.http.oauth import token_routes
 from solicitations.entrypoints.http.openapi import openapi_document
 from solicitations.entrypoints.http.requests import json_body, marketplace_id
+from solicitations.entrypoints.http.routing import route
 from solicitations.entrypoints.worker import run_worker
 from solicitations.service.ports import BucketsUnavailable, StoreUnavailable
 
@@ -49,8 +52,12 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
     service = container.solicitations
     throttle = container.throttle
     log_requests = settings.access_log
+    metrics = container.metrics
 
-    def finish(response: Response, request_id: str, operation: str, started: float, seller_id: str | None) -> Response:
+    def finish(response: Response, request_id: str, operation: str, started: float, caller: Caller | None) -> Response:
+        elapsed = time.perf_counter() - started
+        if metrics is not None:
+            metrics.request(operation, response.status_code, elapsed)
         if log_requests:
             access_log.info(
                 "request",
@@ -58,8 +65,9 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
                     "request_id": request_id,
                     "operation": operation,
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                    "seller_id": seller_id,
+                    "duration_ms": round(elapsed * 1000, 3),
+                    "seller_id": None if caller is None else caller.seller_id,
+                    "application_id": None if caller is None else caller.application_id,
                 },
             )
         return response
@@ -74,27 +82,28 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
         async def endpoint(request: Request) -> Response:
             started = time.perf_counter()
             request_id = rendering.new_request_id()
-            seller_id = None
-            plan_header: dict[str, str] = {}
+            caller = None
+            plan: UsagePlan | None = None
             try:
                 # Routing sees the decoded path; an order id never holds "/", so an encoded one is no order.
                 if b"%2f" in request.scope.get("raw_path", b"").lower():
                     raise errors.ApiError(errors.NOT_FOUND)
                 caller = authenticator.authenticate(request.headers.get("x-amz-access-token"))
-                seller_id = caller.seller_id
                 if name is not None:
                     plan = await throttle.admit(caller, name)
-                    plan_header["x-amzn-RateLimit-Limit"] = plan.header_value()
                 response = await handler(request, caller, request_id)
-                response.headers.update(plan_header)
+                if plan is not None:
+                    response.raw_headers.append(rendering.rate_limit_header(plan))
             except errors.ApiError as raised:
                 error = raised.failure
-                extra = plan_header if error.status in RATE_LIMIT_HEADER_STATUSES else None
+                extra = None
+                if plan is not None and error.status in RATE_LIMIT_HEADER_STATUSES:
+                    extra = {"x-amzn-RateLimit-Limit": plan.header_value()}
                 response = rendering.error_response(error, request_id, extra)
             except (StoreUnavailable, BucketsUnavailable) as exc:
                 log.warning("dependency unavailable", extra={"request_id": request_id, "error": repr(exc)})
                 response = rendering.error_response(errors.SERVICE_UNAVAILABLE, request_id)
-            return finish(response, request_id, label, started, seller_id)
+            return finish(response, request_id, label, started, caller)
 
         return endpoint
 
@@ -150,9 +159,19 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
         return container.renderer.opt_out_page(container.opt_outs.opt_out(token), done=True)
 
     async def healthz(request: Request) -> Response:
+        """The process is alive (and its event loop turns): nothing else is checked."""
         return rendering.json_response({"status": "ok"}, rendering.new_request_id())
 
-    document = openapi_document(admin=settings.admin_token is not None)
+    async def readyz(request: Request) -> Response:
+        """Ready for traffic: 503 in Amazon's error shape, naming each failing check, when not."""
+        request_id = rendering.new_request_id()
+        failures = await container.readiness.failures()
+        if failures:
+            details = "; ".join(f"{check}: {why}" for check, why in failures.items())
+            return rendering.error_response(errors.SERVICE_UNAVAILABLE.with_details(details), request_id)
+        return rendering.json_response({"status": "ready"}, request_id)
+
+    document = openapi_document(admin=settings.admin_token is not None, metrics=metrics is not None)
 
     async def openapi(request: Request) -> Response:
         return rendering.json_response(document, rendering.new_request_id())
@@ -161,13 +180,23 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
         Route(ORDER, operation(GET_ACTIONS, get_actions), methods=["GET"]),
         Route(ACTION, operation(CREATE_REVIEW_SOLICITATION, create_solicitation), methods=["POST"]),
         Route(ACTION + "/schema", operation(None, get_schema), methods=["GET"]),
-        Route(OPT_OUT_PATH + "/{token}", buyer_page("optOutPage", confirm_page), methods=["GET"]),
-        Route(OPT_OUT_PATH + "/{token}", buyer_page("optOut", opt_out), methods=["POST"]),
+        route(
+            OPT_OUT_PATH + "/{token}",
+            {"GET": buyer_page("optOutPage", confirm_page), "POST": buyer_page("optOut", opt_out)},
+        ),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     routes += token_routes(container.identity)
     routes.append(Mount("/apps", app=consent_app(container.identity, settings.session_secret or secrets.token_hex(32))))
+    if metrics is not None:
+        registry = metrics
+
+        async def metrics_text(request: Request) -> Response:
+            return rendering.json_response(registry.render(), rendering.new_request_id(), media_type=CONTENT_TYPE)
+
+        routes.append(Route("/metrics", metrics_text, methods=["GET"]))
     if settings.admin_token is not None:
         from solicitations.entrypoints.http.admin import admin_routes
 

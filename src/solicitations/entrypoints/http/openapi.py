@@ -6,6 +6,7 @@ types are the ones this service really sends, so a property-based tester can hol
 
 from typing import Any
 
+from solicitations.domain.marketplaces import MARKETPLACES
 from solicitations.domain.messages import OPT_OUT_PATH, MessageState
 from solicitations.domain.usage_plans import CREATE_REVIEW_SOLICITATION, GET_ACTIONS
 
@@ -71,8 +72,18 @@ _MARKETPLACE_IDS = {
     "description": "A marketplace identifier. Only one marketplace can be specified.",
     "style": "form",
     "explode": False,
-    "schema": {"type": "array", "items": {"type": "string"}, "maxItems": 1},
+    "schema": {
+        "type": "array",
+        "items": {"type": "string", "enum": sorted(MARKETPLACES)},
+        "minItems": 1,
+        "maxItems": 1,
+    },
 }
+# What the admin API checks of identifiers and names (it refuses blank ones).
+_ID = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "\\S"}
+_NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}
+_MARKETPLACE_LIST = {"type": "array", "items": {"type": "string", "enum": sorted(MARKETPLACES)}}
+_ROLES = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _JSON_BODY = {
     "required": False,
     "content": {"application/json": {"schema": {"type": "object"}}},
@@ -183,9 +194,12 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["name"],
         "properties": {
-            "name": {"type": "string"},
-            "roles": {"type": "array", "items": {"type": "string"}},
-            "redirectUris": {"type": "array", "items": {"type": "string"}},
+            "name": _NAME,
+            "roles": _ROLES,
+            "redirectUris": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": 2048, "pattern": "^https?://[^/#\\s]+[^#\\s]*$"},
+            },
         },
     },
     "Application": {
@@ -219,7 +233,7 @@ _SCHEMAS: dict[str, Any] = {
     "AuthorizationRequest": {
         "type": "object",
         "required": ["sellerId", "applicationId"],
-        "properties": {"sellerId": {"type": "string"}, "applicationId": {"type": "string"}},
+        "properties": {"sellerId": _ID, "applicationId": _ID},
     },
     "RefreshToken": {
         "type": "object",
@@ -231,9 +245,14 @@ _SCHEMAS: dict[str, Any] = {
     "Seller": {
         "type": "object",
         "properties": {
-            "name": {"type": "string"},
-            "marketplaceIds": {"type": "array", "items": {"type": "string"}},
-            "password": {"type": "string", "writeOnly": True, "description": "For the consent page's sign-in."},
+            "name": _NAME,
+            "marketplaceIds": _MARKETPLACE_LIST,
+            "password": {
+                "type": ["string", "null"],
+                "minLength": 8,
+                "writeOnly": True,
+                "description": "For the consent page's sign-in; null or absent leaves it as it is.",
+            },
         },
     },
     "Order": {
@@ -289,9 +308,9 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["sellerId", "applicationId"],
         "properties": {
-            "sellerId": {"type": "string"},
-            "applicationId": {"type": "string"},
-            "roles": {"type": "array", "items": {"type": "string"}},
+            "sellerId": _ID,
+            "applicationId": _ID,
+            "roles": _ROLES,
         },
     },
     "AccessToken": {
@@ -359,6 +378,7 @@ def _admin_operation(summary: str, ok_schema: str, body: str | None = None) -> d
         "responses": {
             "200": _ok("Done.", ok_schema, "application/json", rate_limit=False),
             "400": _error("Invalid input."),
+            "409": _error("The request conflicts with the resource's current state."),
             "401": _error("The admin token is missing or wrong."),
             "404": _error("The resource specified does not exist."),
             "413": _error("The request size exceeded the maximum accepted size."),
@@ -402,8 +422,8 @@ def _buyer_page(summary: str, operation_id: str) -> dict[str, Any]:
     }
 
 
-def openapi_document(*, admin: bool) -> dict[str, Any]:
-    """The document; admin paths appear only when the admin API is enabled."""
+def openapi_document(*, admin: bool, metrics: bool) -> dict[str, Any]:
+    """The document; admin paths and /metrics appear only when enabled."""
     paths: dict[str, Any] = {
         "/solicitations/v1/orders/{amazonOrderId}": {
             "get": {
@@ -528,7 +548,35 @@ def openapi_document(*, admin: bool) -> dict[str, Any]:
                 "responses": {"200": _ok("Alive.", "Health", "application/json", rate_limit=False)},
             }
         },
+        "/readyz": {
+            "get": {
+                "operationId": "readyz",
+                "summary": "Ready for traffic: the store answers, its schema is current, Redis answers when used.",
+                "tags": ["operations"],
+                "security": [],
+                "responses": {
+                    "200": _ok("Ready.", "Health", "application/json", rate_limit=False),
+                    "503": _error("Not ready; `details` names each failing check."),
+                },
+            }
+        },
     }
+    if metrics:
+        paths["/metrics"] = {
+            "get": {
+                "operationId": "metrics",
+                "summary": "Metrics in the Prometheus text exposition format 0.0.4.",
+                "tags": ["operations"],
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "The metrics.",
+                        "headers": _headers(False),
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        }
     if admin:
         paths["/admin/v1/sellers/{sellerId}"] = {
             "put": {

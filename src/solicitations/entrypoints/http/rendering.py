@@ -1,6 +1,10 @@
 """Protocol rendering, kept apart from rules: HAL bodies, Amazon error bodies and response headers."""
 
+import functools
+import itertools
+import secrets
 import uuid
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +16,7 @@ from starlette.responses import Response
 from solicitations.domain import errors
 from solicitations.domain.actions import Action
 from solicitations.domain.errors import Failure
+from solicitations.domain.usage_plans import UsagePlan
 
 HAL = "application/hal+json"
 JSON = "application/json"
@@ -26,8 +31,14 @@ _ERROR_TYPES = {
 }
 
 
+# Request ids: a random UUID drawn once per process, its last 48 bits counting up from a random start.
+# Every id stays a fresh, well-formed UUID; drawing 16 random bytes per request cost ~5 % of a GET.
+_REQUEST_ID_PREFIX = str(uuid.uuid4())[:24]
+_request_numbers = itertools.count(secrets.randbits(47))
+
+
 def new_request_id() -> str:
-    return str(uuid.uuid4())
+    return f"{_REQUEST_ID_PREFIX}{next(_request_numbers) & 0xFFFFFFFFFFFF:012x}"
 
 
 def _order_path(amazon_order_id: str) -> str:
@@ -69,21 +80,44 @@ def schema_body(amazon_order_id: str, action: Action) -> bytes:
     return orjson.dumps({"_links": {"self": schema_link}, **action.schema()})
 
 
+class ApiResponse(Response):
+    """A Starlette Response built from raw header pairs, skipping Starlette's header normalising.
+
+    Same headers in the same order as `Response(body, status, headers, media_type)` would send
+    (lower-case names, then content-length and content-type), at a fraction of the cost per request.
+    """
+
+    def __init__(self, body: bytes, status: int, media_type: str, headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = status
+        self.media_type = media_type
+        self.background = None
+        self.body = body
+        headers.append((b"content-length", str(len(body)).encode()))
+        headers.append((b"content-type", media_type.encode()))
+        self.raw_headers = headers
+
+
 def json_response(
     content: Any,
     request_id: str,
     status: int = 200,
     media_type: str = JSON,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     body = content if isinstance(content, bytes) else orjson.dumps(content)
-    all_headers = {"x-amzn-RequestId": request_id}
+    raw = [(b"x-amzn-requestid", request_id.encode("latin-1"))]
     if headers:
-        all_headers.update(headers)
-    return Response(body, status_code=status, media_type=media_type, headers=all_headers)
+        raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    return ApiResponse(body, status, media_type, raw)
 
 
-def error_response(error: Failure, request_id: str, headers: dict[str, str] | None = None) -> Response:
+@functools.lru_cache(maxsize=1024)
+def rate_limit_header(plan: UsagePlan) -> tuple[bytes, bytes]:
+    """`x-amzn-RateLimit-Limit` of a plan as a raw header, made once per plan."""
+    return (b"x-amzn-ratelimit-limit", plan.header_value().encode())
+
+
+def error_response(error: Failure, request_id: str, headers: Mapping[str, str] | None = None) -> Response:
     body = {"errors": [{"code": error.code, "message": error.message, "details": error.details}]}
     all_headers = dict(headers or {})
     error_type = _ERROR_TYPES.get(error.status)

@@ -1,20 +1,29 @@
 """Reading what clients send: the marketplaceIds parameter and (ignored but checked) JSON bodies."""
 
+import functools
 from typing import Any
 
 import orjson
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
 from solicitations.domain import errors
 from solicitations.domain.marketplaces import MARKETPLACES
 
 
+@functools.lru_cache(maxsize=256)
+def _marketplace_in(query_string: bytes) -> str | None:
+    """Cached by raw query string: clients repeat the same few, and parsing one cost ~5 % of a GET."""
+    values = QueryParams(query_string).getlist("marketplaceIds")
+    return values[0] if len(values) == 1 and values[0] in MARKETPLACES else None
+
+
 def marketplace_id(request: Request) -> str:
     """The one known marketplace named by `marketplaceIds` (array, csv or repeated), else 400."""
-    values = request.query_params.getlist("marketplaceIds")
-    if len(values) != 1 or values[0] not in MARKETPLACES:
+    found = _marketplace_in(request.scope["query_string"])
+    if found is None:
         raise errors.ApiError(errors.INVALID_MARKETPLACE)
-    return values[0]
+    return found
 
 
 def _is_json(content_type: str | None) -> bool:

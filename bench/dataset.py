@@ -1,0 +1,153 @@
+"""Benchmark datasets: a migrated SQLite file filled by bulk inserts, fast enough for a million orders.
+
+The schema comes from the service's own migrations; rows go in through one `executemany` per table in
+one transaction (synchronous off: the file is scratch data, rebuilt when in doubt). Order ids encode
+what an order is, so the wrk scripts pick from each kind by index alone:
+
+    111-1000000-NNNNNNN  eligible now (GET scenario a)
+    111-2000000-NNNNNNN  ineligible now, cycling through too late, too early, not shipped, opted out (b)
+    111-3000000-NNNNNNN  eligible and never solicited: the POST pool (c), only in `post` copies
+"""
+
+import hashlib
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from solicitations.adapters.store.sql import SqlStore
+
+SELLER = "ABENCHSELLER1"
+APPLICATION = "amzn1.sp.solution.bench"
+ACCESS_TOKEN = "Atza|bench-token-for-loopback-only"
+MARKETPLACE = "ATVPDKIKX0DER"
+ELIGIBLE, INELIGIBLE, POOL = "111-1000000-", "111-2000000-", "111-3000000-"
+DAY = 86_400
+
+_ORDER_SQL = (
+    "INSERT INTO orders (amazon_order_id, seller_id, marketplace_id, order_status, purchase_date,"
+    " earliest_delivery_date, latest_delivery_date, fulfillment_channel, buyer_email, buyer_locale,"
+    " buyer_opted_out, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# (status, delivered days ago, opted out) of each ineligible kind, in turn.
+_INELIGIBLE_KINDS = (("Shipped", 60, False), ("Shipped", 2, False), ("Unshipped", 10, False), ("Shipped", 10, True))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    path: Path
+    eligible: int  # ids ELIGIBLE + 0000000 .. eligible-1
+    ineligible: int
+    pool: int  # POST pool size (0 unless this is a `post` copy)
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.path}"
+
+
+def _rows(prefix: str, count: int, now: int, ineligible: bool) -> Iterator[tuple[object, ...]]:
+    for i in range(count):
+        status, days, opted_out = _INELIGIBLE_KINDS[i % 4] if ineligible else ("Shipped", 10, False)
+        delivered = now - days * DAY
+        yield (
+            f"{prefix}{i:07d}",
+            SELLER,
+            MARKETPLACE,
+            status,
+            delivered - 3 * DAY,
+            delivered,
+            delivered + DAY,
+            "AFN",
+            f"buyer-{prefix}{i:07d}@example.com",
+            None,
+            opted_out,
+            now,
+        )
+
+
+def _insert_orders(path: Path, prefix: str, count: int, ineligible: bool = False) -> None:
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("BEGIN")
+        db.executemany(_ORDER_SQL, _rows(prefix, count, int(time.time()), ineligible))
+        db.execute("COMMIT")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+
+
+def _built_at(path: Path) -> int:
+    """When the orders were written (their `updated_at`); 0 when the file is not a finished dataset."""
+    db = sqlite3.connect(path)
+    try:
+        row = db.execute("SELECT min(updated_at) FROM orders").fetchone()
+    except sqlite3.Error:
+        return 0
+    finally:
+        db.close()
+    return int(row[0] or 0)
+
+
+def build(directory: Path, orders: int) -> Dataset:
+    """`orders` orders, half eligible now, half not, with the bench caller; reused for a day.
+
+    Dates are relative to the build, so a file older than a day is rebuilt before "eligible now" and
+    the token's expiry drift.
+    """
+    path = directory / f"orders-{orders}.db"
+    dataset = Dataset(path, orders // 2, orders - orders // 2, 0)
+    if path.exists() and time.time() - _built_at(path) < DAY:
+        return dataset
+    scratch = path.with_suffix(".tmp")
+    for stale in directory.glob(scratch.name + "*"):
+        stale.unlink()
+    store = SqlStore(f"sqlite:///{scratch}", sqlite_synchronous="OFF")
+    store.migrate()
+    store.close()
+    now = int(time.time())
+    db = sqlite3.connect(scratch, isolation_level=None)
+    try:
+        db.execute("BEGIN")
+        db.execute("INSERT INTO sellers VALUES (?, ?, ?, ?)", (SELLER, "Bench Store", f'["{MARKETPLACE}"]', now))
+        db.execute(
+            "INSERT INTO applications VALUES (?, ?, ?, ?)", (APPLICATION, "bench", '["Buyer Solicitation"]', now)
+        )
+        db.execute(
+            "INSERT INTO access_tokens VALUES (?, ?, ?, ?, ?)",
+            (hashlib.sha256(ACCESS_TOKEN.encode()).hexdigest(), SELLER, APPLICATION, now + 30 * DAY, now),
+        )
+        db.execute("COMMIT")
+    finally:
+        db.close()
+    _insert_orders(scratch, ELIGIBLE, dataset.eligible)
+    _insert_orders(scratch, INELIGIBLE, dataset.ineligible, ineligible=True)
+    scratch.replace(path)
+    return dataset
+
+
+def with_post_pool(dataset: Dataset, pool: int) -> Dataset:
+    """A copy of `dataset` plus `pool` fresh eligible orders for POSTs; GETs keep the exact-size file."""
+    path = dataset.path.with_name(dataset.path.stem + "-post.db")
+    for stale in path.parent.glob(path.name + "*"):
+        stale.unlink()
+    shutil.copyfile(dataset.path, path)
+    _insert_orders(path, POOL, pool)
+    return Dataset(path, dataset.eligible, dataset.ineligible, pool)
+
+
+def forget_solicitations(dataset: Dataset, settle_s: float = 1.0) -> None:
+    """Make every pool order never-solicited again, between POST rounds (the servers stay up).
+
+    It waits `settle_s` first: POSTs still in flight when wrk stopped would otherwise be recorded after
+    the delete, and the next round, starting again from the first pool order, would meet them (403).
+    """
+    time.sleep(settle_s)
+    db = sqlite3.connect(dataset.path, isolation_level=None, timeout=30)
+    try:
+        db.execute("DELETE FROM solicitations")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
