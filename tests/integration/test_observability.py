@@ -151,6 +151,7 @@ def test_not_ready_when_the_store_is_unreachable(tmp_path: Path, settings, app_f
     assert client.get("/healthz").status_code == 200  # alive all the same
 
 
+@pytest.mark.sqlite_only
 def test_not_ready_when_the_schema_is_behind(tmp_path: Path, settings, app_for, database_url) -> None:
     _, client = app_for(settings)
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
