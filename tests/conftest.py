@@ -38,8 +38,7 @@ def _postgres_pass() -> Iterator[None]:
         except psycopg.Error:
             missing_service(f"PostgreSQL is not reachable at {POSTGRES_URL}")
     yield
-    if ON_POSTGRES:
-        drop_databases()
+    drop_databases()
 
 
 @pytest.fixture
@@ -142,3 +141,12 @@ def smtp() -> Iterator[SmtpServer]:
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def postgres() -> None:
+    """PostgreSQL must answer, whichever pass this is (tests of the scale-out setup)."""
+    try:
+        psycopg.connect(postgres_conninfo(), connect_timeout=3).close()
+    except psycopg.Error:
+        missing_service(f"PostgreSQL is not reachable at {POSTGRES_URL}")

@@ -92,9 +92,10 @@ def postgres_conninfo(database: str | None = None) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def fresh_database_url(directory: Path, name: str = "solicitations.db") -> str:
-    """A new, empty database: a SQLite file in `directory`, or a PostgreSQL database on the PostgreSQL pass."""
-    if not ON_POSTGRES:
+def fresh_database_url(directory: Path, name: str = "solicitations.db", *, postgres: bool = ON_POSTGRES) -> str:
+    """A new, empty database: a SQLite file in `directory`, or a PostgreSQL database (on the PostgreSQL pass,
+    or when the test asks for one)."""
+    if not postgres:
         return f"sqlite:///{directory / name}"
     database = f"t_{uuid.uuid4().hex[:20]}"
     with psycopg.connect(postgres_conninfo(), autocommit=True, connect_timeout=5) as conn:
@@ -104,6 +105,8 @@ def fresh_database_url(directory: Path, name: str = "solicitations.db") -> str:
 
 
 def drop_databases() -> None:
+    if not CREATED_DATABASES:
+        return
     with psycopg.connect(postgres_conninfo(), autocommit=True, connect_timeout=5) as conn:
         while CREATED_DATABASES:
             conn.execute(f'DROP DATABASE IF EXISTS "{CREATED_DATABASES.pop()}" WITH (FORCE)')

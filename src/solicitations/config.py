@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None, description="Redis URL for rate-limit buckets shared by many nodes; unset = in-process buckets"
     )
+    in_process_worker: bool = Field(
+        True, description="Run a delivery worker inside each server process (`serve --no-worker` sets false)"
+    )
     admin_token: str | None = Field(None, description="Bearer token of the admin API; unset = no admin API")
     session_secret: str | None = Field(
         None, description="Key signing consent-page session cookies; set the same value on every node"

@@ -1,6 +1,7 @@
 """The `solicitations` command: serve, deliver, migrate, import orders, issue tokens, operate the outbox."""
 
 import asyncio
+import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -70,10 +71,11 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Load demo data and print how to call it.")] = False,
     worker: Annotated[
-        bool, typer.Option("--worker/--no-worker", help="Run a delivery worker in the server process.")
+        bool, typer.Option("--worker/--no-worker", help="Run a delivery worker in each server process.")
     ] = True,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Server processes sharing the port.")] = 1,
 ) -> None:
-    """Run the HTTP service (migrations run first) and, unless --no-worker, one delivery worker."""
+    """Run the HTTP service (migrations run first) and, unless --no-worker, a delivery worker per process."""
     import uvicorn
 
     from solicitations.entrypoints.http.app import create_app
@@ -93,7 +95,19 @@ def serve(
             "the SMTP server of SOLICITATIONS_SMTP_URL" if settings.smtp_url else f"the Maildir {settings.maildir}",
         )
         typer.echo(banner)
-    uvicorn.run(create_app(container, worker=worker), host=host, port=port, **UVICORN_OPTIONS)
+    if workers == 1:
+        uvicorn.run(create_app(container, worker=worker), host=host, port=port, **UVICORN_OPTIONS)
+        return
+    container.close()  # migrated and seeded: each server process builds its own container
+    os.environ["SOLICITATIONS_IN_PROCESS_WORKER"] = "true" if worker else "false"
+    uvicorn.run(
+        "solicitations.entrypoints.http.asgi:from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        **UVICORN_OPTIONS,
+    )
 
 
 @app.command("worker")

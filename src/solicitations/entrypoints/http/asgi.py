@@ -1,0 +1,15 @@
+"""The app built from the environment, for `serve --workers N` (uvicorn imports it in each process)."""
+
+from starlette.applications import Starlette
+
+from solicitations.bootstrap import bootstrap
+from solicitations.config import Settings
+from solicitations.entrypoints import logs
+from solicitations.entrypoints.http.app import create_app
+
+
+def from_environment() -> Starlette:
+    settings = Settings()
+    logs.configure(settings.log_level)
+    # The parent process migrated already; each process still checks, under the same lock.
+    return create_app(bootstrap(settings), worker=settings.in_process_worker)
