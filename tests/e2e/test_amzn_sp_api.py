@@ -7,7 +7,6 @@ ValueError) and raises `ApiException` on any non-2xx status.
 """
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,7 +21,7 @@ from spapi.models.solicitations_v1.get_solicitation_actions_for_order_response i
     GetSolicitationActionsForOrderResponse,
 )
 
-from helpers import OTHER_SELLER, US, ServerProcess, fresh_database_url, order_doc
+from helpers import OTHER_SELLER, US, ServerProcess, order_doc
 
 pytestmark = pytest.mark.e2e
 
@@ -31,13 +30,8 @@ NOT_AVAILABLE = "The requested solicitation is not available for this amazonOrde
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One `solicitations serve` process for the module (a process start costs more than a test): the tests keep
-    apart by their own order ids. Overrides the function-scoped fixture of the same name."""
-    directory = tmp_path_factory.mktemp("server")
-    process = ServerProcess(fresh_database_url(directory), log_path=directory / "server.log").start()
-    yield process
-    process.stop()
+def server(module_server: ServerProcess) -> ServerProcess:
+    return module_server
 
 
 @dataclass

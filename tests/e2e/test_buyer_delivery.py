@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import DE, US, ServerProcess, WorkerProcess, free_port, fresh_database_url, order_doc
+from helpers import DE, US, ServerProcess, WorkerProcess, free_port, fresh_database_url, order_doc, wait_until
 from smtp_sink import SmtpServer
 from solicitations.domain.messages import message_id
 
@@ -44,15 +44,6 @@ def outbox(server: ServerProcess, state: str | None = None) -> list[dict[str, An
         response = admin.get("/admin/v1/outbox", params={"limit": 1000, **({"state": state} if state else {})})
         response.raise_for_status()
         return list(response.json()["messages"])
-
-
-def wait_until(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout}s: {what}")
 
 
 def text_of(message: EmailMessage) -> str:

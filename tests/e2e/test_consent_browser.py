@@ -20,7 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from helpers import US, ServerProcess, fresh_database_url, order_doc
+from helpers import US, ServerProcess, order_doc
 
 pytestmark = pytest.mark.e2e
 
@@ -53,12 +53,8 @@ def first_line(exc: Exception) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A real `solicitations serve` process on loopback, shared by this module; each test has its own seller."""
-    directory = tmp_path_factory.mktemp("consent-browser")
-    process = ServerProcess(fresh_database_url(directory), log_path=directory / "server.log").start()
-    yield process
-    process.stop()
+def server(module_server: ServerProcess) -> ServerProcess:
+    return module_server
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from sp_api.base import Marketplaces, SellingApiForbiddenException
 from spapi import ApiException, SPAPIClient, SPAPIConfig
 from spapi.api.solicitations_v1.solicitations_api import SolicitationsApi
 
-from helpers import US, ServerProcess, fresh_database_url, order_doc
+from helpers import US, ServerProcess, order_doc
 
 pytestmark = pytest.mark.e2e
 
@@ -35,12 +35,8 @@ ACCESS_DENIED = "Access to requested resource is denied."
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A real `solicitations serve` process on loopback with the real clock, shared by this module's tests."""
-    directory = tmp_path_factory.mktemp("lwa-clients")
-    process = ServerProcess(fresh_database_url(directory), log_path=directory / "server.log").start()
-    yield process
-    process.stop()
+def server(module_server: ServerProcess) -> ServerProcess:
+    return module_server
 
 
 @dataclass(frozen=True)

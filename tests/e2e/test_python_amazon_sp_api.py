@@ -20,7 +20,7 @@ from sp_api.base import (
     SellingApiNotFoundException,
 )
 
-from helpers import DE, OTHER_SELLER, US, ServerProcess, fresh_database_url, order_doc
+from helpers import DE, OTHER_SELLER, US, ServerProcess, order_doc
 
 pytestmark = pytest.mark.e2e
 
@@ -35,13 +35,8 @@ CREDENTIALS = {"lwa_app_id": "unused", "lwa_client_secret": "unused"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One `solicitations serve` process for the module (a process start costs more than a test): the tests keep
-    apart by their own order ids. Overrides the function-scoped fixture of the same name."""
-    directory = tmp_path_factory.mktemp("server")
-    process = ServerProcess(fresh_database_url(directory), log_path=directory / "server.log").start()
-    yield process
-    process.stop()
+def server(module_server: ServerProcess) -> ServerProcess:
+    return module_server
 
 
 def sp_api_client(server: ServerProcess, token: str, marketplace: Marketplaces = Marketplaces.US) -> Solicitations:

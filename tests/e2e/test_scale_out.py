@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from helpers import SELLER, ServerProcess, WorkerProcess, free_port, fresh_database_url, order_doc
+from helpers import SELLER, ServerProcess, WorkerProcess, free_port, fresh_database_url, order_doc, wait_until
 from smtp_sink import SmtpServer
 from solicitations.domain.messages import message_id
 
@@ -35,15 +35,6 @@ QUICK = {
 }
 US_ONLY = {"marketplaceIds": "ATVPDKIKX0DER"}
 ORDERS = [f"111-8000000-{n:07d}" for n in range(30)]
-
-
-def wait_until(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout}s: {what}")
 
 
 @pytest.fixture
