@@ -10,12 +10,16 @@ what an order is, so the wrk scripts pick from each kind by index alone:
 """
 
 import hashlib
+import os
 import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
 
 from solicitations.adapters.store.sql import SqlStore
 
@@ -67,6 +71,25 @@ def _rows(prefix: str, count: int, now: int, ineligible: bool) -> Iterator[tuple
         )
 
 
+def _caller_rows(now: int) -> list[tuple[str, tuple[object, ...]]]:
+    """The bench seller, application and access token, as (statement, values) in psycopg's paramstyle."""
+    return [
+        (
+            "INSERT INTO sellers (seller_id, name, marketplace_ids, updated_at) VALUES (%s, %s, %s, %s)",
+            (SELLER, "Bench Store", f'["{MARKETPLACE}"]', now),
+        ),
+        (
+            "INSERT INTO applications (application_id, name, roles, created_at) VALUES (%s, %s, %s, %s)",
+            (APPLICATION, "bench", '["Buyer Solicitation"]', now),
+        ),
+        (
+            "INSERT INTO access_tokens (token_hash, seller_id, application_id, expires_at, created_at)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (hashlib.sha256(ACCESS_TOKEN.encode()).hexdigest(), SELLER, APPLICATION, now + 30 * DAY, now),
+        ),
+    ]
+
+
 def _insert_orders(path: Path, prefix: str, count: int, ineligible: bool = False) -> None:
     db = sqlite3.connect(path, isolation_level=None)
     try:
@@ -111,14 +134,8 @@ def build(directory: Path, orders: int) -> Dataset:
     db = sqlite3.connect(scratch, isolation_level=None)
     try:
         db.execute("BEGIN")
-        db.execute("INSERT INTO sellers VALUES (?, ?, ?, ?)", (SELLER, "Bench Store", f'["{MARKETPLACE}"]', now))
-        db.execute(
-            "INSERT INTO applications VALUES (?, ?, ?, ?)", (APPLICATION, "bench", '["Buyer Solicitation"]', now)
-        )
-        db.execute(
-            "INSERT INTO access_tokens VALUES (?, ?, ?, ?, ?)",
-            (hashlib.sha256(ACCESS_TOKEN.encode()).hexdigest(), SELLER, APPLICATION, now + 30 * DAY, now),
-        )
+        for statement, values in _caller_rows(now):
+            db.execute(statement.replace("%s", "?"), values)
         db.execute("COMMIT")
     finally:
         db.close()
@@ -147,7 +164,62 @@ def forget_solicitations(dataset: Dataset, settle_s: float = 1.0) -> None:
     time.sleep(settle_s)
     db = sqlite3.connect(dataset.path, isolation_level=None, timeout=30)
     try:
+        db.execute("DELETE FROM outbox")
         db.execute("DELETE FROM solicitations")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
+
+
+POSTGRES_URL = os.environ.get("SOLICITATIONS_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+_ORDER_COLUMNS = _ORDER_SQL.split("(", 1)[1].split(")", 1)[0]
+
+
+@dataclass(frozen=True)
+class PostgresDataset:
+    url: str
+    eligible: int
+    ineligible: int
+    pool: int
+
+
+def _conninfo(database: str | None = None) -> str:
+    url = make_url(POSTGRES_URL).set(drivername="postgresql")
+    return (url.set(database=database) if database else url).render_as_string(hide_password=False)
+
+
+def build_postgres(orders: int, pool: int) -> PostgresDataset | str:
+    """The same orders (plus the POST pool) in a fresh PostgreSQL database, by COPY; or why there is none."""
+    name = f"solicitations_bench_{orders}"
+    try:
+        with psycopg.connect(_conninfo(), autocommit=True, connect_timeout=3) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as error:
+        return f"PostgreSQL: not reachable at {POSTGRES_URL} ({type(error).__name__})"
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    store = SqlStore(url)
+    store.migrate()
+    store.close()
+    now = int(time.time())
+    with psycopg.connect(_conninfo(name)) as db:
+        for statement, values in _caller_rows(now):
+            db.execute(statement, values)
+        with db.cursor().copy(f"COPY orders ({_ORDER_COLUMNS}) FROM STDIN") as copy:
+            for prefix, count, ineligible in (
+                (ELIGIBLE, orders // 2, False),
+                (INELIGIBLE, orders - orders // 2, True),
+                (POOL, pool, False),
+            ):
+                for row in _rows(prefix, count, now, ineligible):
+                    copy.write_row(row)
+        db.execute("ANALYZE")
+    return PostgresDataset(url, orders // 2, orders - orders // 2, pool)
+
+
+def forget_postgres_solicitations(data: PostgresDataset, settle_s: float = 1.0) -> None:
+    """forget_solicitations, on PostgreSQL."""
+    time.sleep(settle_s)
+    with psycopg.connect(_conninfo(make_url(data.url).database)) as db:
+        db.execute("DELETE FROM outbox")
+        db.execute("DELETE FROM solicitations")
