@@ -122,7 +122,9 @@ class Server:
                 self.process.wait()
 
 
-def service(label: str, data: Dataset | dataset.PostgresDataset, admin_token: str, log_dir: Path, **settings: str) -> Server:
+def service(
+    label: str, data: Dataset | dataset.PostgresDataset, admin_token: str, log_dir: Path, **settings: str
+) -> Server:
     """`solicitations serve` on `data`; `settings` are SOLICITATIONS_* overrides (access log off by default)."""
     env = {
         "SOLICITATIONS_DATABASE_URL": data.url,
