@@ -764,16 +764,21 @@ def test_request_id_on_every_response_and_distinct(client, auth, eligible):
         uuid.UUID(value)
 
 
-def test_rate_limit_header_presence_by_status(client, auth, eligible, admin_headers):
-    """Present on 2xx, 400 and 404; absent on 403, 405, 413 and 415 (BEHAVIOUR.md, Headers)."""
-    present = [
-        client.get(order_url(eligible), params={"marketplaceIds": US}, headers=auth),
-        client.get(order_url(eligible), headers=auth),
+def header_carrying_requests(client: TestClient, auth: dict[str, str], order_id: str) -> list[Any]:
+    """A GET and a POST answering 2xx, 400 and 404 for `order_id` (eligible): the statuses with the header."""
+    return [
+        client.get(order_url(order_id), params={"marketplaceIds": US}, headers=auth),
+        client.get(order_url(order_id), headers=auth),
         client.get(order_url("111-9999999-9999999"), params={"marketplaceIds": US}, headers=auth),
-        client.post(action_url(eligible), params={"marketplaceIds": US}, headers=auth),
-        client.post(action_url(eligible), headers=auth),
+        client.post(action_url(order_id), params={"marketplaceIds": US}, headers=auth),
+        client.post(action_url(order_id), headers=auth),
         client.post(action_url("111-9999999-9999999"), params={"marketplaceIds": US}, headers=auth),
     ]
+
+
+def test_rate_limit_header_presence_by_status(client, auth, eligible, admin_headers):
+    """Present on 2xx, 400 and 404; absent on 403, 405, 413 and 415 (BEHAVIOUR.md, Headers)."""
+    present = header_carrying_requests(client, auth, eligible)
     assert [r.status_code for r in present] == [200, 400, 404, 201, 400, 404]
     for response in present:
         assert_rate_header(response, True)
@@ -814,17 +819,11 @@ def test_rate_limit_header_is_the_default_plan_rate(tmp_path: Path, clock):
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         order_id = put(client, admin_headers, order_doc("111-7777777-0000001"))
         auth = {"x-amz-access-token": issue(client, admin_headers, ["Buyer Solicitation"])}
-        responses = [
-            client.get(order_url(order_id), params={"marketplaceIds": US}, headers=auth),
-            client.get(order_url(order_id), headers=auth),
-            client.get(order_url("111-9999999-9999999"), params={"marketplaceIds": US}, headers=auth),
-            client.post(action_url(order_id), params={"marketplaceIds": US}, headers=auth),
-            client.post(action_url(order_id), headers=auth),
-            client.post(action_url("111-9999999-9999999"), params={"marketplaceIds": US}, headers=auth),
-        ]
+        responses = header_carrying_requests(client, auth, order_id)
         assert [r.status_code for r in responses] == [200, 400, 404, 201, 400, 404]
         for response in responses:
             assert response.headers["x-amzn-RateLimit-Limit"] == "1.0"
+    container.close()
 
 
 # ------------------------------------------------------------------------- the same, on a real server

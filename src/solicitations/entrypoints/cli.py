@@ -225,8 +225,8 @@ def plans_show(seller_id: str, application_id: str) -> None:
         _show_plan(seller_id, application_id, operation)
 
 
-def _run_admin(action: "Callable[[Container], str]") -> None:
-    """Run one operator action; Amazon-shaped refusals become a message and exit code 2."""
+def _run_admin(action: "Callable[[Container], str]", refused_exit: int = 2) -> None:
+    """Run one operator action; Amazon-shaped refusals become a message and exit code `refused_exit`."""
     from solicitations.domain.errors import ApiError
 
     container = bootstrap()
@@ -234,7 +234,7 @@ def _run_admin(action: "Callable[[Container], str]") -> None:
         typer.echo(action(container))
     except ApiError as error:
         typer.echo(f"{error.failure.message} {error.failure.details}".strip(), err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(refused_exit) from None
     finally:
         container.close()
 
@@ -362,24 +362,19 @@ def outbox_retry(
     all_dead: Annotated[bool, typer.Option("--all-dead", help="Requeue every dead message.")] = False,
 ) -> None:
     """Requeue dead messages: due now, with fresh attempts."""
-    from solicitations.domain.errors import ApiError
-
     if (message is None) == (not all_dead):
         typer.echo("give a message id or --all-dead", err=True)
         raise typer.Exit(2)
-    container = bootstrap()
-    try:
+
+    def retry(container: Container) -> str:
         if message is not None:
             container.delivery.requeue(message)
             count = 1
         else:
             count = container.delivery.requeue_all_dead()
-    except ApiError as error:
-        typer.echo(f"{error.failure.message} {error.failure.details}".strip(), err=True)
-        raise typer.Exit(1) from None
-    finally:
-        container.close()
-    typer.echo(f"requeued {count} message{'' if count == 1 else 's'}")
+        return f"requeued {count} message{'' if count == 1 else 's'}"
+
+    _run_admin(retry, refused_exit=1)
 
 
 def main() -> None:

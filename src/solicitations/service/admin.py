@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from solicitations.adapters import tokens
-from solicitations.domain import errors
+from solicitations.domain import errors, oauth
 from solicitations.domain.eligibility import assess, window
 from solicitations.domain.marketplaces import MARKETPLACES
 from solicitations.domain.orders import InvalidOrder, Order, format_timestamp, order_from_document
@@ -115,7 +115,7 @@ class AdminService:
     ) -> IssuedToken:
         now = self._clock()
         ttl = ttl or self._token_ttl
-        token = token or tokens.mint("Atza")
+        token = token or tokens.mint(oauth.ACCESS_TOKEN_PREFIX)
         with self._store.transaction() as uow:
             if uow.find_application(application_id) is None:
                 uow.add_application(Application(application_id, application_id, frozenset(roles)), now)
