@@ -16,6 +16,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -82,7 +83,7 @@ class Server:
             env={**os.environ, **self.env},
             stdout=out,
             stderr=out,
-            cwd=BENCH,
+            cwd=self.log.parent if self.log else None,  # whatever a server writes stays in the work folder
         )
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -130,6 +131,7 @@ def service(
         "SOLICITATIONS_DATABASE_URL": data.url,
         "SOLICITATIONS_ADMIN_TOKEN": admin_token,
         "SOLICITATIONS_ACCESS_LOG": "false",
+        "SOLICITATIONS_MAILDIR": str(log_dir / "mail"),
         **{f"SOLICITATIONS_{k.upper()}": v for k, v in settings.items()},
     }
     # The API alone: delivery renders and sends on its own worker processes (`solicitations worker`); an
@@ -338,7 +340,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5, help="length of one measured round")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per scenario")
-    parser.add_argument("--work", type=Path, default=BENCH / "data", help="where datasets live (not committed)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "solicitations-bench",
+        help="where datasets, logs and Maildirs live (outside the repository; datasets are reused for a day)",
+    )
     args = parser.parse_args()
     if (os.cpu_count() or 1) < 2:
         sys.exit("the benchmark needs 2 cores: the server on one, wrk on the other")
