@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: serve test lint typecheck unit bench clean
+.PHONY: serve test test-future lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -30,6 +30,14 @@ test: lint typecheck
 	SOLICITATIONS_TEST_DATABASE=postgresql \
 	SOLICITATIONS_TEST_REDIS_URL=$${SOLICITATIONS_TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(BIN)/pytest -n 2 -m "not sqlite_only" tests/integration tests/e2e
+
+# The unit and integration tests again with every process's clock 400 days ahead (Debian's faketime):
+# a test that mixes the suite's fixed clock with the wall clock fails here the day it is written.
+FUTURE ?= +400d
+test-future: $(STAMP)
+	@command -v faketime >/dev/null || { echo "faketime is missing: apt-get install faketime"; exit 1; }
+	faketime -f '$(FUTURE)' $(BIN)/python -c 'import datetime; print("clock moved to", datetime.date.today())'
+	faketime -f '$(FUTURE)' $(BIN)/pytest -n 2 tests/unit tests/integration
 
 # Not part of `make test`: ~7 minutes on 2 cores; e.g. BENCH_ARGS="--sizes 10000 --rounds 1" for a quick look.
 bench: $(STAMP)

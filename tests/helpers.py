@@ -38,6 +38,15 @@ class Clock:
         self.now += delta
 
 
+def server_now() -> datetime:
+    """The wall clock, which real server processes read: for documents sent to them, never for the fixed `Clock`.
+
+    The in-process app runs on `Clock`; servers on loopback run on the wall clock (moved as a whole by
+    faketime in CI). A test talks to one or the other, never compares the two.
+    """
+    return datetime.now(UTC)
+
+
 def iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -4,11 +4,11 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
+from solicitations.adapters.clock import SystemClock
 from solicitations.adapters.mail.rendering import MailRenderer, sender_domain
 from solicitations.adapters.mail.transports import MaildirTransport, SmtpTransport
 from solicitations.adapters.metrics import PrometheusMetrics
@@ -23,20 +23,16 @@ from solicitations.service.health import Readiness
 from solicitations.service.identity import IdentityService
 from solicitations.service.observing import Observer
 from solicitations.service.opt_outs import OptOutService
-from solicitations.service.ports import Buckets, Transport
+from solicitations.service.ports import Buckets, Clock, Transport
 from solicitations.service.solicitations import SolicitationService
 from solicitations.service.throttling import Throttle, default_plans
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
 class Container:
     settings: Settings
     store: SqlStore
-    clock: Callable[[], datetime]
+    clock: Clock  # the process's one source of business time
     authenticator: Authenticator
     solicitations: SolicitationService
     admin: AdminService
@@ -71,10 +67,10 @@ def transport(settings: Settings) -> Transport:
     return MaildirTransport(Path(settings.maildir))
 
 
-def bootstrap(
-    settings: Settings | None = None, clock: Callable[[], datetime] = utc_now, migrate: bool = True
-) -> Container:
+def bootstrap(settings: Settings | None = None, clock: Clock | None = None, migrate: bool = True) -> Container:
+    """The container for one process; `clock` defaults to the wall clock (tests and the emulator pass theirs)."""
     settings = settings or Settings()
+    clock = clock or SystemClock()
     store = SqlStore(
         settings.database_url,
         sqlite_synchronous=settings.sqlite_synchronous,

@@ -8,7 +8,6 @@ ValueError) and raises `ApiException` on any non-2xx status.
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pytest
 import spapi
@@ -21,7 +20,7 @@ from spapi.models.solicitations_v1.get_solicitation_actions_for_order_response i
     GetSolicitationActionsForOrderResponse,
 )
 
-from helpers import OTHER_SELLER, US, ServerProcess, order_doc
+from helpers import OTHER_SELLER, US, ServerProcess, order_doc, server_now
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +63,7 @@ def test_an_eligible_order_validates_is_solicited_once_then_refused(
     server: ServerProcess, api: SolicitationsApi
 ) -> None:
     order = "111-0000000-0000201"
-    server.put_order(order_doc(order, now=datetime.now(UTC)))
+    server.put_order(order_doc(order, now=server_now()))
     base = f"/solicitations/v1/orders/{order}"
 
     offered = api.get_solicitation_actions_for_order(order, [US])
@@ -97,7 +96,7 @@ def test_an_eligible_order_validates_is_solicited_once_then_refused(
 
 def test_an_order_without_actions_validates_with_empty_arrays(server: ServerProcess, api: SolicitationsApi) -> None:
     order = "111-0000000-0000202"
-    server.put_order(order_doc(order, now=datetime.now(UTC), delivered_days_ago=2))  # too early
+    server.put_order(order_doc(order, now=server_now(), delivered_days_ago=2))  # too early
 
     offered = api.get_solicitation_actions_for_order(order, [US])
     assert isinstance(offered, GetSolicitationActionsForOrderResponse)
@@ -113,7 +112,7 @@ def test_an_order_without_actions_validates_with_empty_arrays(server: ServerProc
 
 def test_a_solicited_order_validates_with_empty_arrays(server: ServerProcess, api: SolicitationsApi) -> None:
     order = "111-0000000-0000203"
-    server.put_order(order_doc(order, now=datetime.now(UTC)))
+    server.put_order(order_doc(order, now=server_now()))
     api.create_product_review_and_seller_feedback_solicitation(order, [US])
 
     offered = api.get_solicitation_actions_for_order(order, [US])
@@ -123,7 +122,7 @@ def test_a_solicited_order_validates_with_empty_arrays(server: ServerProcess, ap
 
 def test_the_hal_schema_link_resolves(server: ServerProcess, api: SolicitationsApi) -> None:
     order = "111-0000000-0000204"
-    server.put_order(order_doc(order, now=datetime.now(UTC)))
+    server.put_order(order_doc(order, now=server_now()))
     [action] = api.get_solicitation_actions_for_order(order, [US]).embedded.actions
 
     schema = api.api_client.call_api(
@@ -140,7 +139,7 @@ def test_the_hal_schema_link_resolves(server: ServerProcess, api: SolicitationsA
 
 def test_another_sellers_order_raises_404(server: ServerProcess, api: SolicitationsApi) -> None:
     order = "111-0000000-0000205"
-    server.put_order(order_doc(order, now=datetime.now(UTC), seller_id=OTHER_SELLER))
+    server.put_order(order_doc(order, now=server_now(), seller_id=OTHER_SELLER))
 
     with pytest.raises(spapi.ApiException) as on_get:
         api.get_solicitation_actions_for_order(order, [US])
@@ -155,7 +154,7 @@ def test_another_sellers_order_raises_404(server: ServerProcess, api: Solicitati
 
 def test_a_token_the_server_never_issued_raises_403(server: ServerProcess) -> None:
     order = "111-0000000-0000206"
-    server.put_order(order_doc(order, now=datetime.now(UTC)))
+    server.put_order(order_doc(order, now=server_now()))
     stranger = solicitations_api(server, "Atza|not-a-token-this-server-issued")
 
     with pytest.raises(spapi.ApiException) as denied:

@@ -6,7 +6,6 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,17 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import DE, US, ServerProcess, WorkerProcess, free_port, fresh_database_url, order_doc, wait_until
+from helpers import (
+    DE,
+    US,
+    ServerProcess,
+    WorkerProcess,
+    free_port,
+    fresh_database_url,
+    order_doc,
+    server_now,
+    wait_until,
+)
 from smtp_sink import SmtpServer
 from solicitations.domain.messages import message_id
 
@@ -67,7 +76,7 @@ def mailing_server(tmp_path: Path, smtp: SmtpServer) -> Any:
 def test_one_201_is_one_german_email_whose_one_click_link_opts_the_buyer_out(
     mailing_server: ServerProcess, smtp: SmtpServer
 ) -> None:
-    now = datetime.now(UTC)
+    now = server_now()
     order, sibling = "302-7000000-0000001", "302-7000000-0000002"
     items = [
         {"ASIN": "B00GERMAN1", "SellerSKU": "K-1", "Title": "Kaffeemühle", "QuantityOrdered": 1},
@@ -127,7 +136,7 @@ def test_one_201_is_one_german_email_whose_one_click_link_opts_the_buyer_out(
 def test_a_permanent_refusal_is_dead_lettered_with_its_reason_and_delivered_once_requeued(
     mailing_server: ServerProcess, smtp: SmtpServer
 ) -> None:
-    now = datetime.now(UTC)
+    now = server_now()
     refused, fine = "111-7100000-0000001", "111-7100000-0000002"
     smtp.sink.refuse["gone@example.com"] = "550 5.1.1 <gone@example.com>: Recipient address rejected: User unknown"
     mailing_server.put_order(order_doc(refused, now=now, email="gone@example.com"))
@@ -167,7 +176,7 @@ def test_an_smtp_outage_delays_delivery_and_loses_nothing(tmp_path: Path) -> Non
         log_path=tmp_path / "server.log",
     ).start()
     try:
-        now = datetime.now(UTC)
+        now = server_now()
         orders = [f"111-7200000-{i:07d}" for i in range(20)]
         for order in orders:
             server.put_order(order_doc(order, now=now, email=f"buyer{order[-2:]}@example.com"))
@@ -239,7 +248,7 @@ def test_workers_killed_at_random_lose_no_message_and_resend_under_the_same_mess
             workers[victim] = WorkerProcess(env, log_path=tmp_path / f"worker{victim}.log").start()
 
     try:
-        now = datetime.now(UTC)
+        now = server_now()
         with server.admin() as admin:
             for order in orders:
                 doc = order_doc(order, now=now, email=f"b{order[-3:]}@example.com")

@@ -11,7 +11,6 @@ import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -20,7 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from helpers import US, ServerProcess, order_doc
+from helpers import US, ServerProcess, order_doc, server_now
 
 pytestmark = pytest.mark.e2e
 
@@ -151,7 +150,7 @@ def provision(server: ServerProcess, redirect_uri: str) -> Provisioned:
         )
         assert app.status_code == 200, app.text
         order = admin.put(
-            f"/admin/v1/orders/{order_id}", json=order_doc(order_id, now=datetime.now(UTC), seller_id=seller_id)
+            f"/admin/v1/orders/{order_id}", json=order_doc(order_id, now=server_now(), seller_id=seller_id)
         )
         assert order.status_code == 200, order.text
     body = app.json()

@@ -3,13 +3,12 @@ and never a buyer address, an access token or the admin token."""
 
 import json
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from helpers import ADMIN_TOKEN, APP, SELLER, US, ServerProcess, fresh_database_url, order_doc
+from helpers import ADMIN_TOKEN, APP, SELLER, US, ServerProcess, fresh_database_url, order_doc, server_now
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +23,7 @@ def test_a_full_run_logs_ids_and_no_address_or_token(tmp_path: Path) -> None:
     ).start()
     try:
         token = server.issue_token()
-        now = datetime.now(UTC)
+        now = server_now()
         server.put_order(order_doc("111-0000000-0000001", now=now, email="jane.buyer@example.com"))
         server.put_order(order_doc("111-0000000-0000002", now=now, email="john.buyer@example.org"))
         with server.admin() as admin:  # one request per ~11 days from here on: the next GETs are throttled

@@ -12,7 +12,6 @@ One server per module (like conftest's `server`, but shared): each test provisio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -24,7 +23,7 @@ from sp_api.base import Marketplaces, SellingApiForbiddenException
 from spapi import ApiException, SPAPIClient, SPAPIConfig
 from spapi.api.solicitations_v1.solicitations_api import SolicitationsApi
 
-from helpers import US, ServerProcess, order_doc
+from helpers import US, ServerProcess, order_doc, server_now
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +63,7 @@ def provision(server: ServerProcess, order_ids: list[str]) -> Credentials:
         assert authorized.status_code == 200, authorized.text
         for order_id in order_ids:
             put = admin.put(
-                f"/admin/v1/orders/{order_id}", json=order_doc(order_id, now=datetime.now(UTC), seller_id=SELLER)
+                f"/admin/v1/orders/{order_id}", json=order_doc(order_id, now=server_now(), seller_id=SELLER)
             )
             assert put.status_code == 200, put.text
     return Credentials(app["applicationId"], app["clientId"], app["clientSecret"], authorized.json()["refresh_token"])

@@ -8,7 +8,6 @@ Every call here also sends sp_api's wrong Host header, `27.0.0.1:<port>` (it str
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from sp_api.api import Solicitations
@@ -20,7 +19,7 @@ from sp_api.base import (
     SellingApiNotFoundException,
 )
 
-from helpers import DE, OTHER_SELLER, US, ServerProcess, order_doc
+from helpers import DE, OTHER_SELLER, US, ServerProcess, order_doc, server_now
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +56,7 @@ def test_the_client_sends_a_wrong_host_header(server: ServerProcess, sp: Solicit
     """The premise of the module: the Host sp_api sends is not the server's, and calls still work."""
     assert sp.headers["host"] == server.base_url[len("https://") :]
     assert sp.headers["host"] == f"27.0.0.1:{server.port}"
-    server.put_order(order_doc("111-0000000-0000100", now=datetime.now(UTC)))
+    server.put_order(order_doc("111-0000000-0000100", now=server_now()))
     response = sp.get_solicitation_actions_for_order("111-0000000-0000100", marketplaceIds=US)
     assert [a["name"] for a in response.payload["_links"]["actions"]] == [ACTION]
 
@@ -66,7 +65,7 @@ def test_an_eligible_order_is_offered_the_action_accepts_one_solicitation_then_r
     server: ServerProcess, sp: Solicitations
 ) -> None:
     order = "111-0000000-0000101"
-    server.put_order(order_doc(order, now=datetime.now(UTC)))
+    server.put_order(order_doc(order, now=server_now()))
 
     offered = sp.get_solicitation_actions_for_order(order, marketplaceIds=US)
     payload = offered.payload
@@ -102,7 +101,7 @@ def test_an_eligible_order_is_offered_the_action_accepts_one_solicitation_then_r
 
 def test_a_too_late_order_offers_nothing_and_a_post_says_why(server: ServerProcess, sp: Solicitations) -> None:
     order = "111-0000000-0000102"
-    server.put_order(order_doc(order, now=datetime.now(UTC), delivered_days_ago=40))
+    server.put_order(order_doc(order, now=server_now(), delivered_days_ago=40))
 
     offered = sp.get_solicitation_actions_for_order(order, marketplaceIds=US)
     assert offered.payload == {
@@ -119,7 +118,7 @@ def test_a_too_late_order_offers_nothing_and_a_post_says_why(server: ServerProce
 
 def test_another_sellers_order_is_not_found(server: ServerProcess, sp: Solicitations) -> None:
     order = "111-0000000-0000103"
-    server.put_order(order_doc(order, now=datetime.now(UTC), seller_id=OTHER_SELLER))
+    server.put_order(order_doc(order, now=server_now(), seller_id=OTHER_SELLER))
 
     with pytest.raises(SellingApiNotFoundException) as on_get:
         sp.get_solicitation_actions_for_order(order, marketplaceIds=US)
@@ -143,7 +142,7 @@ def test_an_order_in_another_marketplace_is_reached_with_its_marketplace_id(
     server: ServerProcess, sp: Solicitations
 ) -> None:
     order = "302-0000000-0000104"
-    server.put_order(order_doc(order, now=datetime.now(UTC), marketplace_id=DE))
+    server.put_order(order_doc(order, now=server_now(), marketplace_id=DE))
 
     with pytest.raises(SellingApiNotFoundException):
         sp.get_solicitation_actions_for_order(order, marketplaceIds=US)
@@ -155,7 +154,7 @@ def test_an_order_in_another_marketplace_is_reached_with_its_marketplace_id(
 def test_a_post_without_marketplace_ids_is_a_bad_request(server: ServerProcess, sp: Solicitations) -> None:
     """sp_api then sends marketplaceIds only in the JSON body and no query string: the real service answers 400."""
     order = "111-0000000-0000105"
-    server.put_order(order_doc(order, now=datetime.now(UTC)))
+    server.put_order(order_doc(order, now=server_now()))
 
     with pytest.raises(SellingApiBadRequestException) as rejected:
         sp.create_product_review_and_seller_feedback_solicitation(order)
@@ -170,7 +169,7 @@ def test_a_post_without_marketplace_ids_is_a_bad_request(server: ServerProcess, 
 def test_a_get_without_marketplace_ids_uses_the_clients_marketplace(server: ServerProcess, sp: Solicitations) -> None:
     """On a GET sp_api fills in its own marketplace, among other spellings, so `marketplaceIds` is there."""
     order = "111-0000000-0000106"
-    server.put_order(order_doc(order, now=datetime.now(UTC)))
+    server.put_order(order_doc(order, now=server_now()))
 
     offered = sp.get_solicitation_actions_for_order(order)
     assert [a["name"] for a in offered.payload["_links"]["actions"]] == [ACTION]
@@ -178,7 +177,7 @@ def test_a_get_without_marketplace_ids_uses_the_clients_marketplace(server: Serv
 
 def test_an_unknown_token_is_denied(server: ServerProcess) -> None:
     order = "111-0000000-0000107"
-    server.put_order(order_doc(order, now=datetime.now(UTC)))
+    server.put_order(order_doc(order, now=server_now()))
     stranger = sp_api_client(server, "Atza|not-a-token-this-server-issued")
     try:
         with pytest.raises(SellingApiForbiddenException) as denied:
@@ -191,7 +190,7 @@ def test_an_unknown_token_is_denied(server: ServerProcess) -> None:
 
 def test_the_asyncio_client_works_the_same_way(server: ServerProcess) -> None:
     order = "111-0000000-0000108"
-    server.put_order(order_doc(order, now=datetime.now(UTC)))
+    server.put_order(order_doc(order, now=server_now()))
     token = server.issue_token()
 
     async def scenario() -> None:

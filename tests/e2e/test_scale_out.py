@@ -9,7 +9,6 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +16,16 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from helpers import SELLER, ServerProcess, WorkerProcess, free_port, fresh_database_url, order_doc, wait_until
+from helpers import (
+    SELLER,
+    ServerProcess,
+    WorkerProcess,
+    free_port,
+    fresh_database_url,
+    order_doc,
+    server_now,
+    wait_until,
+)
 from smtp_sink import SmtpServer
 from solicitations.domain.messages import message_id
 
@@ -54,7 +62,7 @@ def cluster(tmp_path: Path, postgres: None, redis_url: str, smtp: SmtpServer) ->
 
 def test_concurrent_posts_over_three_nodes_give_one_201_and_one_email_per_order(cluster: Any, smtp: SmtpServer) -> None:
     nodes, workers = cluster
-    now = datetime.now(UTC)
+    now = server_now()
     for order in ORDERS:
         nodes[0].put_order(order_doc(order, now=now, email=f"buyer-{order}@example.com"))
     token = nodes[0].issue_token()
@@ -117,7 +125,7 @@ def test_revocation_and_opt_out_made_on_one_node_hold_on_the_others_within_a_sec
     cluster: Any, smtp: SmtpServer
 ) -> None:
     nodes, _ = cluster
-    now = datetime.now(UTC)
+    now = server_now()
     first, sibling = "111-8100000-0000001", "111-8100000-0000002"
     for order in (first, sibling):
         nodes[0].put_order(order_doc(order, now=now, email="same-buyer@example.com"))
@@ -218,9 +226,9 @@ def test_stopping_postgresql_gives_503_then_full_recovery_without_restart(
     ).start()
     try:
         order = "111-8200000-0000001"
-        server.put_order(order_doc(order, now=datetime.now(UTC)))
+        server.put_order(order_doc(order, now=server_now()))
         token = server.issue_token(seller_id="A1OUTAGESELLER")
-        server.put_order(order_doc(order, now=datetime.now(UTC), seller_id="A1OUTAGESELLER"))
+        server.put_order(order_doc(order, now=server_now(), seller_id="A1OUTAGESELLER"))
         client = httpx.Client(base_url=server.base_url, headers={"x-amz-access-token": token}, timeout=10)
         read = lambda: client.get(f"/solicitations/v1/orders/{order}", params=US_ONLY)  # noqa: E731
         assert read().status_code == 200

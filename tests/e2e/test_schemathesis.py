@@ -16,7 +16,6 @@ import traceback
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -28,7 +27,7 @@ from schemathesis import GenerationMode
 from schemathesis.engine import events, from_schema
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 
-from helpers import ADMIN_TOKEN, APP, DE, OTHER_SELLER, SELLER, US, ServerProcess, order_doc
+from helpers import ADMIN_TOKEN, APP, DE, OTHER_SELLER, SELLER, US, ServerProcess, order_doc, server_now
 
 pytestmark = pytest.mark.e2e
 
@@ -84,7 +83,7 @@ class Run:
 
 
 def seed_orders(server: ServerProcess) -> None:
-    now = datetime.now(UTC)
+    now = server_now()
     for us, de in (TO_SOLICIT, TO_READ):
         server.put_order(order_doc(us, now=now))
         server.put_order(order_doc(de, now=now, marketplace_id=DE))

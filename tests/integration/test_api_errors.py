@@ -1,4 +1,4 @@
-"""Every error row of BEHAVIOUR.md, the exact HAL bodies, and the headers, through the real app."""
+"""Every error row of docs/behaviour.md, the exact HAL bodies, and the headers, through the real app."""
 
 import json
 import socket
@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from helpers import ADMIN_TOKEN, APP, DE, OTHER_SELLER, SELLER, T0, US, ServerProcess, order_doc
+from helpers import ADMIN_TOKEN, APP, DE, OTHER_SELLER, SELLER, T0, US, ServerProcess, order_doc, server_now
 from solicitations.adapters.store import schema
 from solicitations.bootstrap import bootstrap
 from solicitations.config import Settings
@@ -104,7 +104,7 @@ def count(client_container: Any, table: Any) -> int:
 
 
 def hal_for_eligible(order_id: str, marketplace: str) -> dict[str, Any]:
-    """The body BEHAVIOUR.md quotes, written out key for key."""
+    """The body docs/behaviour.md quotes, written out key for key."""
     action_href = f"/solicitations/v1/orders/{order_id}/solicitations/{ACTION}?marketplaceIds={marketplace}"
     schema_href = f"/solicitations/v1/orders/{order_id}/solicitations/{ACTION}/schema"
     return {
@@ -777,7 +777,7 @@ def header_carrying_requests(client: TestClient, auth: dict[str, str], order_id:
 
 
 def test_rate_limit_header_presence_by_status(client, auth, eligible, admin_headers):
-    """Present on 2xx, 400 and 404; absent on 403, 405, 413 and 415 (BEHAVIOUR.md, Headers)."""
+    """Present on 2xx, 400 and 404; absent on 403, 405, 413 and 415 (docs/behaviour.md, Headers)."""
     present = header_carrying_requests(client, auth, eligible)
     assert [r.status_code for r in present] == [200, 400, 404, 201, 400, 404]
     for response in present:
@@ -870,9 +870,8 @@ def _parse(raw: bytes) -> tuple[int, dict[str, str], Any]:
 @pytest.mark.e2e
 def test_real_server_errors_on_the_wire(server: ServerProcess):
     token = server.issue_token()
-    from datetime import UTC, datetime
 
-    server.put_order(order_doc("111-8888888-0000001", now=datetime.now(UTC)))
+    server.put_order(order_doc("111-8888888-0000001", now=server_now()))
     path = action_url("111-8888888-0000001") + f"?marketplaceIds={US}"
     start = f"POST {path} HTTP/1.1\r\nHost: sellingpartnerapi-na.amazon.c\r\nx-amz-access-token: {token}\r\n"
 

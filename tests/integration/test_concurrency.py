@@ -3,7 +3,6 @@
 import asyncio
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from helpers import APP, SELLER, T0, US, ServerProcess, fresh_database_url, order_doc
+from helpers import APP, SELLER, T0, US, ServerProcess, fresh_database_url, order_doc, server_now
 from solicitations.adapters.store import schema
 from solicitations.adapters.tokens import token_hash
 from solicitations.domain import errors
@@ -79,7 +78,7 @@ def two_servers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]
 @pytest.mark.e2e
 def test_concurrent_posts_over_two_processes_give_exactly_one_201(two_servers, tmp_path):
     first, second = two_servers
-    now = datetime.now(UTC)
+    now = server_now()
     order_ids = ["111-9000000-0000001", "111-9000000-0000002"]
     for order_id in order_ids:
         first.put_order(order_doc(order_id, now=now))

@@ -1,4 +1,6 @@
-from helpers import US, order_doc
+import httpx
+
+from helpers import US, order_doc, server_now
 
 
 def test_eligible_order_offers_the_action_then_accepts_one_solicitation(client, admin_headers, token):
@@ -20,11 +22,7 @@ def test_eligible_order_offers_the_action_then_accepts_one_solicitation(client, 
 
 def test_server_process_answers(server):
     token = server.issue_token()
-    server.put_order(
-        order_doc("111-0000000-0000002", now=__import__("datetime").datetime.now(__import__("datetime").UTC))
-    )
-    import httpx
-
+    server.put_order(order_doc("111-0000000-0000002", now=server_now()))
     r = httpx.get(
         server.base_url + "/solicitations/v1/orders/111-0000000-0000002",
         params={"marketplaceIds": US},

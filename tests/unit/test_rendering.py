@@ -17,7 +17,7 @@ ORDER_ID = "111-1111111-1111111"
 US = "ATVPDKIKX0DER"
 ACTION = PRODUCT_REVIEW_AND_SELLER_FEEDBACK
 
-# BEHAVIOUR.md, "The GET body": the eligible order 111-1111111-1111111 in ATVPDKIKX0DER, key for key.
+# docs/behaviour.md, "The GET body": the eligible order 111-1111111-1111111 in ATVPDKIKX0DER, key for key.
 EXPECTED_ELIGIBLE_BODY: dict[str, Any] = {
     "_links": {
         "actions": [
@@ -332,7 +332,7 @@ def test_request_ids_are_fresh_uuids() -> None:
     assert str(uuid.UUID(first)) == first
 
 
-# --- the catalogue against BEHAVIOUR.md's table ----------------------------------------------------------------------
+# --- the catalogue against docs/behaviour.md's table ---------------------------------------------------------------
 
 CATALOGUE = [
     (errors.INVALID_MARKETPLACE, 400, "InvalidInput", "Missing or invalid request parameters: [marketplaceIds]", ""),
@@ -424,5 +424,5 @@ def test_api_error_carries_its_failure() -> None:
 def test_every_public_failure_in_errors_py_is_checked() -> None:
     public = {name for name, value in vars(errors).items() if isinstance(value, Failure)}
     checked = {name for name, value in vars(errors).items() if any(value is row[0] for row in CATALOGUE)}
-    # Entries not in BEHAVIOUR.md's table: the admin API's (401, 409, the generic 400), and 405 (message our choice).
+    # Not in docs/behaviour.md's table: the admin API's (401, 409, the generic 400), and 405 (message our choice).
     assert public - checked == {"INVALID_INPUT", "ADMIN_UNAUTHORIZED", "CONFLICT", "METHOD_NOT_ALLOWED"}

@@ -1,7 +1,7 @@
 """Amazon's error catalogue: every failure the API can answer, with its status, code and message.
 
-Messages are copied from observed production responses where one exists (see docs/BEHAVIOUR.md in
-shared/reference); the rest are the model's status texts.
+Messages are copied from observed production responses where one exists (docs/behaviour.md, Errors,
+names them); the rest are the model's status texts.
 """
 
 from dataclasses import dataclass

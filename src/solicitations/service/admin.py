@@ -1,6 +1,6 @@
 """Operator use cases: sellers, orders, access tokens and a look at one order's state."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +12,7 @@ from solicitations.domain.marketplaces import MARKETPLACES
 from solicitations.domain.orders import InvalidOrder, Order, format_timestamp, order_from_document
 from solicitations.domain.usage_plans import DEFAULT_PLANS, UsagePlan
 from solicitations.service.opt_outs import save_orders
-from solicitations.service.ports import Application, BucketKey, OutboxMessage, Seller, Store
+from solicitations.service.ports import Application, BucketKey, Clock, OutboxMessage, Seller, Store
 from solicitations.service.solicitations import find_order
 
 DEFAULT_ROLES = ("Buyer Solicitation",)
@@ -59,7 +59,7 @@ class IssuedToken:
 
 
 class AdminService:
-    def __init__(self, store: Store, clock: Callable[[], datetime], token_ttl: timedelta) -> None:
+    def __init__(self, store: Store, clock: Clock, token_ttl: timedelta) -> None:
         self._store = store
         self._clock = clock
         self._token_ttl = token_ttl

@@ -1,12 +1,11 @@
 """Who is calling: the access token resolved to a Caller, with a short cache on the hot path."""
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from solicitations.adapters.tokens import token_hash
 from solicitations.domain import errors
 from solicitations.domain.callers import Caller
-from solicitations.service.ports import Store
+from solicitations.service.ports import Clock, Store
 
 _CACHE_LIMIT = 100_000
 
@@ -14,7 +13,7 @@ _CACHE_LIMIT = 100_000
 class Authenticator:
     """Resolves `x-amz-access-token` values. A lookup is trusted for `cache_for`: the revocation bound."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime], cache_for: timedelta) -> None:
+    def __init__(self, store: Store, clock: Clock, cache_for: timedelta) -> None:
         self._store = store
         self._clock = clock
         self._cache_for = cache_for

@@ -27,6 +27,7 @@ from solicitations.domain.messages import (
 from solicitations.domain.orders import Order
 from solicitations.service.ports import (
     ClaimedMessage,
+    Clock,
     DeliveryFailed,
     MessageUpdate,
     OptOutToken,
@@ -59,7 +60,7 @@ class DeliveryService:
     def __init__(
         self,
         store: Store,
-        clock: Callable[[], datetime],
+        clock: Clock,
         policy: RetryPolicy,
         renderer: Renderer,
         transport: Transport,

@@ -5,9 +5,9 @@ as sha256; client secrets and seller passwords get argon2 (adapters/secrets.py).
 """
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -22,6 +22,7 @@ from solicitations.service.ports import (
     AuthorizationCode,
     BucketKey,
     Buckets,
+    Clock,
     Store,
 )
 
@@ -68,7 +69,7 @@ def _redirect_uris(value: object) -> tuple[str, ...]:
 
 
 class IdentityService:
-    def __init__(self, store: Store, buckets: Buckets, clock: Callable[[], datetime], access_ttl: timedelta) -> None:
+    def __init__(self, store: Store, buckets: Buckets, clock: Clock, access_ttl: timedelta) -> None:
         self._store = store
         self._buckets = buckets
         self._clock = clock

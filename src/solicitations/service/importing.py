@@ -5,13 +5,11 @@ one transaction, so an interrupted import leaves nothing half-written.
 """
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from solicitations.domain.orders import InvalidOrder, Order, order_from_document
 from solicitations.service.opt_outs import save_orders
-from solicitations.service.ports import Store
+from solicitations.service.ports import Clock, Store
 
 
 @dataclass
@@ -43,9 +41,7 @@ def _records(text: str) -> list[tuple[str, object]]:
     return records
 
 
-def import_orders(
-    store: Store, text: str, now: Callable[[], datetime], default_seller_id: str | None = None
-) -> ImportReport:
+def import_orders(store: Store, text: str, now: Clock, default_seller_id: str | None = None) -> ImportReport:
     report = ImportReport()
     good: list[Order] = []
     for where, record in _records(text):

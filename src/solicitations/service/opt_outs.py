@@ -1,13 +1,13 @@
 """Buyers opting out of solicitations, through the link in every email; and orders that respect it."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from solicitations.adapters.tokens import token_hash
 from solicitations.domain import errors
 from solicitations.domain.messages import buyer_key, respecting_opt_outs
 from solicitations.domain.orders import Order
-from solicitations.service.ports import OptOutToken, Store, UnitOfWork
+from solicitations.service.ports import Clock, OptOutToken, Store, UnitOfWork
 
 MAX_TOKEN_LENGTH = 128
 
@@ -21,7 +21,7 @@ def save_orders(uow: UnitOfWork, orders: Sequence[Order], now: datetime) -> list
 
 
 class OptOutService:
-    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
         self._clock = clock
 

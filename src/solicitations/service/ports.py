@@ -13,6 +13,12 @@ from solicitations.domain.orders import Order
 from solicitations.domain.usage_plans import Decision, UsagePlan
 
 
+class Clock(Protocol):
+    """Business time, read only through the clock the composition root owns: now, timezone-aware UTC."""
+
+    def __call__(self) -> datetime: ...
+
+
 class StoreUnavailable(Exception):
     """The store cannot be reached or answered with a transient failure; the client gets a 503."""
 

@@ -1,7 +1,6 @@
 """The two Solicitations API operations as use cases."""
 
 from collections.abc import Callable
-from datetime import datetime
 
 from solicitations.domain import errors
 from solicitations.domain.actions import ACTIONS, Action
@@ -11,7 +10,7 @@ from solicitations.domain.messages import message_id
 from solicitations.domain.orders import could_exist
 from solicitations.domain.usage_plans import CREATE_REVIEW_SOLICITATION, GET_ACTIONS
 from solicitations.service.observing import Observer
-from solicitations.service.ports import Solicitation, Store, StoredOrder
+from solicitations.service.ports import Clock, Solicitation, Store, StoredOrder
 
 ELIGIBLE = "eligible"  # the outcome label of an order that may be solicited
 
@@ -33,9 +32,7 @@ def _visible(stored: StoredOrder | None, caller: Caller, marketplace_id: str | N
 
 
 class SolicitationService:
-    def __init__(
-        self, store: Store, clock: Callable[[], datetime], mail_domain: str, observer: Observer | None = None
-    ) -> None:
+    def __init__(self, store: Store, clock: Clock, mail_domain: str, observer: Observer | None = None) -> None:
         self._store = store
         self._clock = clock
         self._mail_domain = mail_domain

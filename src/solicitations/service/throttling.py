@@ -1,14 +1,13 @@
 """Usage plans applied: which plan holds for a caller and operation, and whether its bucket admits."""
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from solicitations.domain import errors
 from solicitations.domain.callers import Caller
 from solicitations.domain.usage_plans import DEFAULT_PLANS, UsagePlan
 from solicitations.service.observing import Observer
-from solicitations.service.ports import BucketKey, Buckets, Store
+from solicitations.service.ports import BucketKey, Buckets, Clock, Store
 
 log = logging.getLogger("solicitations.throttling")
 _CACHE_LIMIT = 100_000
@@ -30,7 +29,7 @@ class Throttle:
         store: Store,
         buckets: Buckets,
         defaults: dict[str, UsagePlan],
-        clock: Callable[[], datetime],
+        clock: Clock,
         cache_for: timedelta,
         observer: Observer | None = None,
     ) -> None:

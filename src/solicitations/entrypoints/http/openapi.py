@@ -1,6 +1,6 @@
 """The OpenAPI 3 document of the whole HTTP surface, written to match what the service answers.
 
-Shapes follow the official Swagger model (shared/reference/solicitations.json); statuses and media
+Shapes follow the official Swagger model (docs/behaviour.md names it); statuses and media
 types are the ones this service really sends, so a property-based tester can hold it to them.
 """
 
