@@ -41,6 +41,12 @@ def _postgres_pass() -> Iterator[None]:
     drop_databases()
 
 
+@pytest.fixture(autouse=True)
+def _work_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relative defaults (`./solicitations.db`, the Maildir `./mail`) land in the test's folder, never the repo."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     return fresh_database_url(tmp_path)
