@@ -21,7 +21,7 @@ from solicitations.service.authentication import Authenticator
 from solicitations.service.delivery import DeliveryService
 from solicitations.service.health import Readiness
 from solicitations.service.identity import IdentityService
-from solicitations.service.observing import Observer
+from solicitations.service.observing import Observer, OutboxWatch
 from solicitations.service.opt_outs import OptOutService
 from solicitations.service.ports import Buckets, Transport
 from solicitations.service.solicitations import SolicitationService
@@ -72,8 +72,12 @@ def transport(settings: Settings) -> Transport:
 
 
 def bootstrap(
-    settings: Settings | None = None, clock: Callable[[], datetime] = utc_now, migrate: bool = True
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    migrate: bool = True,
+    mail: Transport | None = None,
 ) -> Container:
+    """`mail` replaces the transport the settings choose (SMTP or Maildir), for tests that need failures."""
     settings = settings or Settings()
     store = SqlStore(
         settings.database_url,
@@ -93,6 +97,8 @@ def bootstrap(
         buckets = InProcessBuckets()
     renderer = MailRenderer(settings.public_url, settings.mail_from)
     metrics = PrometheusMetrics() if settings.metrics else None
+    if metrics is not None:
+        metrics.watch_outbox(OutboxWatch(store, clock, timedelta(seconds=settings.outbox_metrics_cache_seconds)))
     observer = metrics or Observer()
     plans = default_plans(settings.plan_rate, settings.plan_burst)
     return Container(
@@ -110,10 +116,11 @@ def bootstrap(
             clock,
             retry_policy(settings),
             renderer,
-            transport(settings),
+            mail or transport(settings),
             worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
             batch_size=settings.delivery_batch_size,
             draw=random.random,
+            observer=observer,
         ),
         opt_outs=OptOutService(store, clock),
         readiness=Readiness(store, buckets, shared_buckets=bool(settings.redis_url)),
