@@ -1,6 +1,7 @@
 """Shared test helpers: a settable clock, order documents, and real server processes on loopback."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -235,6 +236,16 @@ class WorkerProcess:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def sample(metrics_text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text, 0 when the series does not exist yet."""
+    for line in metrics_text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0])) if "{" in line else {}
+            if found == labels:
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 
 def wait_until(condition: Any, timeout: float, what: str) -> None:

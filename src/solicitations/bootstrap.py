@@ -21,7 +21,7 @@ from solicitations.service.authentication import Authenticator
 from solicitations.service.delivery import DeliveryService
 from solicitations.service.health import Readiness
 from solicitations.service.identity import IdentityService
-from solicitations.service.observing import Observer
+from solicitations.service.observing import Observer, OutboxWatch
 from solicitations.service.opt_outs import OptOutService
 from solicitations.service.ports import Buckets, Clock, Transport
 from solicitations.service.solicitations import SolicitationService
@@ -67,8 +67,14 @@ def transport(settings: Settings) -> Transport:
     return MaildirTransport(Path(settings.maildir))
 
 
-def bootstrap(settings: Settings | None = None, clock: Clock | None = None, migrate: bool = True) -> Container:
-    """The container for one process; `clock` defaults to the wall clock (tests and the emulator pass theirs)."""
+def bootstrap(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    mail: Transport | None = None,
+) -> Container:
+    """The container for one process. `clock` defaults to the wall clock (tests and the emulator pass theirs);
+    `mail` replaces the transport the settings choose (SMTP or Maildir), for tests that need failures."""
     settings = settings or Settings()
     clock = clock or SystemClock()
     store = SqlStore(
@@ -89,6 +95,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None, migr
         buckets = InProcessBuckets()
     renderer = MailRenderer(settings.public_url, settings.mail_from)
     metrics = PrometheusMetrics() if settings.metrics else None
+    if metrics is not None:
+        metrics.watch_outbox(OutboxWatch(store, clock, timedelta(seconds=settings.outbox_metrics_cache_seconds)))
     observer = metrics or Observer()
     plans = default_plans(settings.plan_rate, settings.plan_burst)
     return Container(
@@ -106,10 +114,11 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None, migr
             clock,
             retry_policy(settings),
             renderer,
-            transport(settings),
+            mail or transport(settings),
             worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
             batch_size=settings.delivery_batch_size,
             draw=random.random,
+            observer=observer,
         ),
         opt_outs=OptOutService(store, clock),
         readiness=Readiness(store, buckets, shared_buckets=bool(settings.redis_url)),

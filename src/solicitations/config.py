@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, description="Larger request bodies get 413")
     access_log: bool = Field(True, description="One JSON log line per request")
     metrics: bool = Field(True, description="Count requests, latencies, 429s and outcomes, served at /metrics")
+    outbox_metrics_cache_seconds: float = Field(
+        5.0, ge=0, description="How long /metrics reuses one read of the outbox's counts (one aggregate query)"
+    )
     log_level: str = Field("INFO", description="Python logging level")
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL buyers reach this service at: the opt-out links point here"

@@ -1,31 +1,21 @@
 """Metrics, readiness and health on the app in-process, over real SQLite files (and Redis when used)."""
 
-import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from helpers import ADMIN_TOKEN, APP, SELLER, US, free_port, order_doc
+from helpers import ADMIN_TOKEN, APP, SELLER, US, free_port, order_doc, sample
 from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
 from solicitations.entrypoints.http.app import create_app
 
 GET = "getSolicitationActionsForOrder"
 POST = "createProductReviewAndSellerFeedbackSolicitation"
-
-
-def sample(metrics_text: str, name: str, **labels: str) -> float:
-    """The value of one sample in Prometheus text, 0 when the series does not exist yet."""
-    for line in metrics_text.splitlines():
-        if line.startswith(name + "{") or line.startswith(name + " "):
-            found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0])) if "{" in line else {}
-            if found == labels:
-                return float(line.rsplit(" ", 1)[1])
-    return 0.0
 
 
 def orders_url(order_id: str) -> str:
@@ -49,7 +39,7 @@ def app_for(clock) -> Iterator:
         container.close()
 
 
-def test_metrics_count_requests_statuses_outcomes_and_latency(client, admin_headers, token) -> None:
+def test_metrics_count_requests_statuses_outcomes_and_latency(client, admin_headers, token, clock, settings) -> None:
     for order_id, days in (("111-0000000-0000001", 10), ("111-0000000-0000002", 2), ("111-0000000-0000003", 60)):
         doc = order_doc(order_id, delivered_days_ago=days)
         assert client.put(f"/admin/v1/orders/{order_id}", json=doc, headers=admin_headers).status_code == 200
@@ -64,6 +54,7 @@ def test_metrics_count_requests_statuses_outcomes_and_latency(client, admin_head
     assert client.post(orders_url("111-0000000-0000001") + action, params=params, headers=headers).status_code == 403
     assert client.post(orders_url("111-0000000-0000003") + action, params=params, headers=headers).status_code == 403
 
+    clock.advance(timedelta(seconds=settings.outbox_metrics_cache_seconds))  # past the outbox read of `before`
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
@@ -86,8 +77,9 @@ def test_metrics_count_requests_statuses_outcomes_and_latency(client, admin_head
     # Low cardinality: no order, seller or application id ever becomes a label.
     for identifier in ("111-0000000", SELLER, APP):
         assert identifier not in text
-    # No outbox wired yet: no outbox series with made-up values.
-    assert "solicitations_outbox_depth" not in text
+    # The one 201 queued one email; no worker ran (tests/integration/test_outbox_metrics.py runs them).
+    assert sample(text, "solicitations_outbox_depth", state="pending") == 1
+    assert "solicitations_delivery_attempts_total{" not in text
 
 
 def test_429s_are_counted_by_plan_kind_never_by_partner(database_url, admin_headers, app_for) -> None:

@@ -22,6 +22,7 @@ from solicitations.bootstrap import Container
 from solicitations.domain.messages import RetryPolicy, message_id
 from solicitations.entrypoints.logs import JsonFormatter
 from solicitations.service.delivery import DeliveryService
+from solicitations.service.observing import Observer
 from solicitations.service.ports import DeliveryFailed
 
 ORDER = "111-5555555-0000001"
@@ -57,6 +58,7 @@ def worker(container: Container, transport: Transport, name: str = "worker-a") -
         worker_id=name,
         batch_size=10,
         draw=lambda: 0.5,
+        observer=Observer(),
     )
 
 
@@ -173,7 +175,7 @@ def test_a_worker_that_dies_holding_the_lease_is_replaced_after_it_expires(
     solicited, container, transport, clock, client, admin_headers
 ) -> None:
     dying = worker(container, transport, "worker-a")
-    claimed, outgoing = dying.claim()  # ...and it dies before sending or recording anything
+    claimed, outgoing, _ = dying.claim()  # ...and it dies before sending or recording anything
     assert claimed == 1
     other = worker(container, transport, "worker-b")
     assert deliver(other) == 0  # the lease holds
@@ -273,7 +275,15 @@ def test_a_rendering_bug_is_retried_like_an_outage(solicited, container, transpo
             raise RuntimeError("template blew up")
 
     broken = DeliveryService(
-        container.store, container.clock, POLICY, Broken("x", "a@b.c"), transport, "w", 10, lambda: 0.5
+        container.store,
+        container.clock,
+        POLICY,
+        Broken("x", "a@b.c"),
+        transport,
+        "w",
+        10,
+        lambda: 0.5,
+        observer=Observer(),
     )
     assert deliver(broken) == 1
     state = message_state(client, admin_headers)
@@ -320,7 +330,13 @@ def test_logs_name_orders_and_messages_never_the_buyer(
     formatter = JsonFormatter()
     lines = [formatter.format(record) for record in caplog.records]
     assert any(ORDER in line for line in lines)
-    assert any("message not sent" in line for line in lines)
+    # One line per attempt, naming its outcome and why, with the address redacted.
+    attempts = [r for r in caplog.records if r.getMessage() == "delivery attempt"]
+    assert [(r.__dict__["attempt"], r.__dict__["outcome"], r.levelname) for r in attempts] == [
+        (1, "retry", "WARNING"),
+        (2, "dead", "WARNING"),
+    ]
+    assert attempts[0].__dict__["reason"] == "450 4.2.0 <<address>>: mailbox busy"
     for line in lines:
         assert "@example.org" not in line.lower()
         assert "private.person" not in line.lower()

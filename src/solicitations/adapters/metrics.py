@@ -1,34 +1,27 @@
-"""Prometheus metrics, in a registry of their own (one per app), rendered at `/metrics`.
+"""Prometheus metrics, in a registry of their own (one per app), rendered at `/metrics` by `scrape`.
 
 Labels stay low-cardinality: operations, statuses, plan kinds, outcomes; never an order or partner id.
 Counts are plain numbers in dicts, turned into metric families only when scraped (a custom collector):
 prometheus-client's Counter and Histogram take a lock per increment: ~4 µs of a ~45 µs GET
 (bench/asgi_cost.py), against ~0.6 µs here. No lock is needed: every count is made, and every scrape
-is served, on the event loop's one thread.
+is served, on the event loop's one thread (the delivery service reports from the loop, never from the
+threads its store calls run in). The outbox gauges come from the store: `scrape` reads it off the loop
+(service/observing.py's OutboxWatch, cached) before rendering, since collectors are synchronous.
 """
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from solicitations.service.observing import Observer
+from solicitations.service.observing import Observer, OutboxWatch
 
 # Text exposition format 0.0.4: what every Prometheus version scrapes.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Latency buckets (upper bounds, inclusive) around the service's scale: a GET takes well under 1 ms.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxState:
-    """What the outbox reports when scraped: undelivered solicitations and the oldest one's age."""
-
-    depth: int
-    oldest_undelivered_age_seconds: float | None  # None: nothing undelivered
 
 
 class _Latency:
@@ -42,20 +35,26 @@ class _Latency:
 
 
 class _OutboxCollector(Collector):
-    def __init__(self, probe: Callable[[], OutboxState]) -> None:
-        self._probe = probe
+    """The outbox gauges from the watch's last read; nothing at all when that read failed."""
+
+    def __init__(self, watch: OutboxWatch) -> None:
+        self._watch = watch
 
     def collect(self) -> Iterator[Metric]:
-        state = self._probe()
-        yield GaugeMetricFamily(
-            "solicitations_outbox_depth", "Solicitations recorded and not yet delivered.", value=state.depth
+        state = self._watch.state()
+        if state is None:
+            return
+        depth = GaugeMetricFamily(
+            "solicitations_outbox_depth", "Buyers' emails in the outbox, by state.", labels=["state"]
         )
-        if state.oldest_undelivered_age_seconds is not None:
-            yield GaugeMetricFamily(
-                "solicitations_outbox_oldest_undelivered_age_seconds",
-                "Age of the oldest undelivered solicitation.",
-                value=state.oldest_undelivered_age_seconds,
-            )
+        for message_state, count in state.depth.items():
+            depth.add_metric([message_state.value], count)
+        yield depth
+        yield GaugeMetricFamily(
+            "solicitations_outbox_oldest_undelivered_age_seconds",
+            "Seconds since the oldest pending email's solicitation was recorded; 0 when nothing is pending.",
+            value=state.oldest_undelivered_age_seconds,
+        )
 
 
 def _counter(name: str, documentation: str, labels: list[str], counts: dict[tuple[str, ...], int]) -> Metric:
@@ -72,6 +71,7 @@ class PrometheusMetrics(Observer, Collector):
         self._throttled: dict[tuple[str, ...], int] = {}
         self._outcomes: dict[tuple[str, ...], int] = {}
         self._deliveries: dict[tuple[str, ...], int] = {}
+        self._outbox: OutboxWatch | None = None
         self.registry = CollectorRegistry()
         self.registry.register(self)
 
@@ -92,13 +92,23 @@ class PrometheusMetrics(Observer, Collector):
         key = (operation, str(outcome))
         self._outcomes[key] = self._outcomes.get(key, 0) + 1
 
-    def delivery_attempt(self, amazon_order_id: str, attempt: int, outcome: str, seconds: float) -> None:
-        super().delivery_attempt(amazon_order_id, attempt, outcome, seconds)
+    def delivery_attempt(
+        self,
+        amazon_order_id: str,
+        attempt: int,
+        outcome: str,
+        seconds: float,
+        *,
+        message_id: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().delivery_attempt(amazon_order_id, attempt, outcome, seconds, message_id=message_id, reason=reason)
         self._deliveries[(outcome,)] = self._deliveries.get((outcome,), 0) + 1
 
-    def watch_outbox(self, probe: Callable[[], OutboxState]) -> None:
-        """Hook for the outbox: `probe` is called at each scrape; no outbox, no outbox series."""
-        self.registry.register(_OutboxCollector(probe))
+    def watch_outbox(self, watch: OutboxWatch) -> None:
+        """Serve the outbox gauges from `watch`, refreshed by each `scrape`; unwatched, there are none."""
+        self._outbox = watch
+        self.registry.register(_OutboxCollector(watch))
 
     def collect(self) -> Iterator[Metric]:
         yield _counter(
@@ -139,4 +149,11 @@ class PrometheusMetrics(Observer, Collector):
         )
 
     def render(self) -> bytes:
+        """The text as of the last outbox read; `scrape` is what /metrics calls."""
         return generate_latest(self.registry)
+
+    async def scrape(self) -> bytes:
+        """Refresh the outbox gauges (off the event loop, cached), then render."""
+        if self._outbox is not None:
+            await self._outbox.refresh()
+        return self.render()

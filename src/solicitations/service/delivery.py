@@ -2,11 +2,13 @@
 
 A worker that dies between claim and record leaves its lease to expire; another worker then sends the
 message again, with the same Message-ID. Store calls run in a thread, so a worker sharing the server's
-event loop never holds it while waiting for the write lock.
+event loop never holds it while waiting for the write lock. Every attempt is reported to the Observer
+once, from the event loop (the metrics count without locks on it), which also writes its log line.
 """
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +27,7 @@ from solicitations.domain.messages import (
     redact,
 )
 from solicitations.domain.orders import Order
+from solicitations.service.observing import Observer
 from solicitations.service.ports import (
     ClaimedMessage,
     Clock,
@@ -44,6 +47,20 @@ class Renderer(Protocol):
     def render(
         self, order: Order, seller_name: str, message_id: str, opt_out_token: str, now: datetime
     ) -> EmailMessage: ...
+
+
+def outcome(state: MessageState) -> str:
+    """An attempt's outcome, named by what the message became: sent, retry (pending again), dead, suppressed."""
+    return "retry" if state is MessageState.PENDING else state.value
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """An attempt settled without sending (decided at claim), to be reported once back on the event loop."""
+
+    message: ClaimedMessage
+    verdict: Transition
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +84,8 @@ class DeliveryService:
         worker_id: str,
         batch_size: int,
         draw: Callable[[], float],
+        *,
+        observer: Observer,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -76,26 +95,29 @@ class DeliveryService:
         self.worker_id = worker_id
         self._batch_size = batch_size
         self._draw = draw  # uniform in [0, 1): the backoff's jitter, fixed in tests
+        self._observer = observer
 
-    def claim(self) -> tuple[int, list[Outgoing]]:
-        """Lease a batch of due messages: (how many were claimed, those to send now).
+    def claim(self) -> tuple[int, list[Outgoing], list[Attempt]]:
+        """Lease a batch of due messages: (how many were claimed, those to send now, those settled).
 
         Messages that must not go out (opted-out buyer, no address, abandoned too often) are settled
-        in the same transaction; the rest get a fresh opt-out token, stored hashed.
+        in the same transaction; the rest get a fresh opt-out token, stored hashed. Runs in a thread:
+        the settled attempts are reported by the caller, on the event loop.
         """
         now = self._clock()
         outgoing: list[Outgoing] = []
-        settled: list[tuple[ClaimedMessage, Transition]] = []
+        settled: list[Attempt] = []
         opt_out_tokens: list[OptOutToken] = []
         with self._store.transaction() as uow:
             claimed = uow.claim_messages(self.worker_id, now, now + self._policy.lease, self._batch_size)
             for message in claimed:
+                started = time.perf_counter()
                 stored = uow.find_order(message.amazon_order_id)
                 assert stored is not None, "orders are never deleted"
                 order = stored.order
                 verdict = before_sending(order, message.attempts, self._policy)
                 if verdict is not None:
-                    settled.append((message, verdict))
+                    settled.append(Attempt(message, verdict, time.perf_counter() - started))
                     continue
                 assert order.buyer_email is not None, "before_sending holds back orders without one"
                 token = tokens.opaque()
@@ -106,14 +128,19 @@ class DeliveryService:
                 outgoing.append(Outgoing(message, order, seller.name if seller else order.seller_id, token))
             uow.add_opt_out_tokens(opt_out_tokens, now)
             uow.record_messages(
-                self.worker_id, [MessageUpdate(m.outbox_id, v.state, None, v.reason, None) for m, v in settled]
+                self.worker_id,
+                [MessageUpdate(a.message.outbox_id, a.verdict.state, None, a.verdict.reason, None) for a in settled],
             )
-        for message, verdict in settled:
-            self._log_verdict(message, verdict.state, verdict.reason)
-        return len(claimed), outgoing
+        return len(claimed), outgoing, settled
 
     async def send(self, outgoing: Outgoing) -> MessageUpdate:
-        """Render and hand over one message; the verdict says what the outbox row becomes."""
+        """Render and hand over one message, and report the attempt; the verdict says what the outbox row becomes."""
+        started = time.perf_counter()
+        update = await self._attempt(outgoing)
+        self._report(outgoing.claimed, update.state, update.last_error, time.perf_counter() - started)
+        return update
+
+    async def _attempt(self, outgoing: Outgoing) -> MessageUpdate:
         message = outgoing.claimed
         try:
             email = self._renderer.render(
@@ -125,28 +152,24 @@ class DeliveryService:
         except Exception as exc:  # a bug in rendering must not kill the worker; retried like an outage
             log.error("delivery crashed", extra={"message_id": message.message_id, "error": redact(repr(exc))})
             return self._failed(message, f"internal error: {type(exc).__name__}", permanent=False)
-        self._log_verdict(message, MessageState.SENT, None)
         return MessageUpdate(message.outbox_id, MessageState.SENT, None, None, self._clock())
 
     def _failed(self, message: ClaimedMessage, reason: str, *, permanent: bool) -> MessageUpdate:
         verdict = after_failure(
             self._policy, message.attempts, permanent=permanent, reason=reason, now=self._clock(), draw=self._draw()
         )
-        self._log_verdict(message, verdict.state, verdict.reason)
         return MessageUpdate(message.outbox_id, verdict.state, verdict.due_at, verdict.reason, None)
 
-    def _log_verdict(self, message: ClaimedMessage, state: MessageState, reason: str | None) -> None:
-        """Ids, state and a redacted reason only: never the buyer's address."""
-        extra = {
-            "amazon_order_id": message.amazon_order_id,
-            "message_id": message.message_id,
-            "attempt": message.attempts,
-            "state": state.value,
-        }
-        if state is MessageState.SENT:
-            log.info("message sent", extra=extra)
-        else:
-            log.warning("message not sent", extra={**extra, "reason": reason})
+    def _report(self, message: ClaimedMessage, state: MessageState, reason: str | None, seconds: float) -> None:
+        """The attempt's one report: counted by outcome and logged (ids and the redacted reason only)."""
+        self._observer.delivery_attempt(
+            message.amazon_order_id,
+            message.attempts,
+            outcome(state),
+            seconds,
+            message_id=message.message_id,
+            reason=reason,
+        )
 
     def record(self, updates: list[MessageUpdate]) -> None:
         with self._store.transaction() as uow:
@@ -154,7 +177,9 @@ class DeliveryService:
 
     async def deliver_due(self) -> int:
         """One round: claim, send concurrently, record. How many messages were claimed (0: nothing due)."""
-        claimed, outgoing = await asyncio.to_thread(self.claim)
+        claimed, outgoing, settled = await asyncio.to_thread(self.claim)
+        for attempt in settled:
+            self._report(attempt.message, attempt.verdict.state, attempt.verdict.reason, attempt.seconds)
         if outgoing:
             updates = await asyncio.gather(*(self.send(o) for o in outgoing))
             await asyncio.to_thread(self.record, list(updates))

@@ -1,6 +1,6 @@
 """What the use cases need from the world, as protocols the adapters fulfil."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -98,6 +98,15 @@ class OutboxMessage:
     last_error: str | None
     sent_at: datetime | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    """The outbox at a glance, for operators: messages per state (every state, 0 when none) and when the
+    oldest pending one's solicitation was recorded (None: nothing pending)."""
+
+    by_state: Mapping[MessageState, int]
+    oldest_pending_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +258,10 @@ class Store(Protocol):
         ...
 
     def find_opt_out_token(self, token_hash: str) -> OptOutToken | None: ...
+
+    def outbox_counts(self) -> OutboxCounts:
+        """Messages per state and the oldest pending one, in one aggregate read (for /metrics)."""
+        ...
 
     def find_usage_plan(self, key: BucketKey) -> UsagePlan | None:
         """The plan granted to this seller, application and operation, if it differs from the default."""

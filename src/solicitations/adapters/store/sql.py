@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -35,6 +35,7 @@ from solicitations.service.ports import (
     ClaimedMessage,
     MessageUpdate,
     OptOutToken,
+    OutboxCounts,
     OutboxMessage,
     Seller,
     Solicitation,
@@ -246,6 +247,16 @@ def _outbox_message(row: Sequence[Any]) -> OutboxMessage:
         created_at=created_at,
     )
 
+
+# Rows per state (a scan of the (state, due_at_ms) index) with the oldest pending row beside each group (an
+# uncorrelated subquery, run once, over the pending rows only): one statement for the whole of /metrics' outbox.
+_OUTBOX_COUNTS = select(
+    schema.outbox.c.state,
+    func.count(),
+    select(func.min(schema.outbox.c.created_at_ms))
+    .where(schema.outbox.c.state == MessageState.PENDING.value)
+    .scalar_subquery(),
+).group_by(schema.outbox.c.state)
 
 _OPT_OUT_TOKEN = select(schema.opt_out_tokens.c.buyer_key, schema.opt_out_tokens.c.amazon_order_id).where(
     schema.opt_out_tokens.c.token_hash == bindparam("token_hash")
@@ -784,6 +795,16 @@ class SqlStore:
         with self.engine.connect() as conn:
             row = conn.execute(_OPT_OUT_TOKEN, {"token_hash": token_hash}).first()
         return None if row is None else OptOutToken(token_hash, row[0], row[1])
+
+    @_unavailable_on_operational_error
+    def outbox_counts(self) -> OutboxCounts:
+        by_state = dict.fromkeys(MessageState, 0)
+        oldest_pending_ms = None
+        with self.engine.connect() as conn:
+            for state, count, oldest in conn.execute(_OUTBOX_COUNTS):
+                by_state[MessageState(state)] = int(count)
+                oldest_pending_ms = oldest
+        return OutboxCounts(by_state, _instant_ms(oldest_pending_ms))
 
     def ping(self) -> None:
         self._read_one(self._statements.ping, {})

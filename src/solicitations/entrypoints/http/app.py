@@ -194,7 +194,9 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
         registry = metrics
 
         async def metrics_text(request: Request) -> Response:
-            return rendering.json_response(registry.render(), rendering.new_request_id(), media_type=CONTENT_TYPE)
+            """The outbox gauges are read from the store off the event loop (cached); a failed read omits them."""
+            text = await registry.scrape()
+            return rendering.json_response(text, rendering.new_request_id(), media_type=CONTENT_TYPE)
 
         routes.append(Route("/metrics", metrics_text, methods=["GET"]))
     if settings.admin_token is not None:
