@@ -10,7 +10,7 @@ import httpx
 import pytest
 import redis
 
-from helpers import US, ServerProcess, free_port, fresh_database_url
+from helpers import US, ServerProcess, free_port, fresh_database_url, wait_until
 
 GET_PATH = "/solicitations/v1/orders/111-9999999-0000001"
 POST_PATH = GET_PATH + "/solicitations/productReviewAndSellerFeedback"
@@ -44,21 +44,27 @@ def throttled_server(tmp_path: Path) -> Iterator[ServerProcess]:
 def test_one_node_admits_exactly_the_burst_then_about_one_per_second(throttled_server: ServerProcess) -> None:
     seller = unique_seller()
     token = throttled_server.issue_token(seller_id=seller)
+    started = time.monotonic()  # the bucket is made, full, by the first request after this
     statuses = burst([throttled_server.base_url], token)
     # The order does not exist: admitted requests answer 404, throttled ones 429.
     assert statuses.count(404) == 5
     assert statuses.count(429) == 45
     assert set(statuses[:5]) == {404}
 
-    # Then the bucket refills at 1 token/s: over ~3.2 s of polling, about 3 more are admitted.
-    admitted = 0
-    started = time.monotonic()
+    # Then the bucket refills at 1 token/s. Poll until three more are admitted: never sooner than the rate
+    # allows (by any instant, at most 5 + the seconds since the bucket was made), and not much later either.
+    admitted = 5
     with httpx.Client(base_url=throttled_server.base_url, headers={"x-amz-access-token": token}) as client:
-        while time.monotonic() - started < 3.2:
+
+        def three_more_admitted() -> bool:
+            nonlocal admitted
             if client.get(GET_PATH, params={"marketplaceIds": US}).status_code != 429:
                 admitted += 1
-            time.sleep(0.05)
-    assert 2 <= admitted <= 4
+                assert admitted <= 5 + (time.monotonic() - started), "admitted faster than 1 request/s"
+            return admitted == 8
+
+        wait_until(three_more_admitted, 5, "three more requests admitted at 1 token/s")
+    assert time.monotonic() - started >= 3
 
     # Another partner's bucket is untouched, and the other operation has its own bucket.
     other = throttled_server.issue_token(seller_id=unique_seller())
@@ -101,9 +107,17 @@ def test_a_granted_plan_applies_and_shows_its_bucket(throttled_server: ServerPro
         assert 0 <= shown["tokens"] <= min(40.0, (time.monotonic() - started) * 20.0)
         assert admin.put(plan_path, json={"rate": 0, "burst": 40}).status_code == 400
         assert admin.put(plan_path.replace("getSolicitation", "nope"), json={"rate": 1, "burst": 1}).status_code == 404
-    time.sleep(0.2)  # the burst left the bucket empty: let 20/s refill a token, or this answers 429
+    # The burst left the bucket empty: once 20/s has refilled a token, an admitted 400 names the granted rate.
     with httpx.Client(base_url=throttled_server.base_url, headers={"x-amz-access-token": token}) as client:
-        assert client.get(GET_PATH, params={"marketplaceIds": "bad"}).headers.get("x-amzn-RateLimit-Limit") == "20.0"
+        answers: list[httpx.Response] = []
+
+        def admitted() -> bool:
+            answers.append(client.get(GET_PATH, params={"marketplaceIds": "bad"}))
+            return answers[-1].status_code != 429
+
+        wait_until(admitted, 5, "a token refilled at 20/s")
+        assert answers[-1].status_code == 400
+        assert answers[-1].headers.get("x-amzn-RateLimit-Limit") == "20.0"
 
 
 def test_two_nodes_sharing_redis_admit_one_bucket(tmp_path: Path, redis_url: str) -> None:
