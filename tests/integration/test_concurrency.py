@@ -67,7 +67,7 @@ class Exchange:
     """One POST as its client saw it: the process it went to, when it left and when its answer came."""
 
     process: int
-    sent: float  # time.time(), the clock the servers' access logs use
+    sent: float  # server_now().timestamp(), the clock the servers' access logs use
     received: float
     status: int
     body: bytes
@@ -139,7 +139,7 @@ def storm(servers: list[ServerProcess], token: str, order_id: str) -> list[Excha
         ]
         sent = [0.0] * len(sockets)
         for slot, sock in enumerate(sockets):
-            sent[slot] = time.time()
+            sent[slot] = server_now().timestamp()
             sock.sendall(posts[slot])
         buffers = [b""] * len(sockets)
         exchanges: dict[int, Exchange] = {}
@@ -159,7 +159,7 @@ def storm(servers: list[ServerProcess], token: str, order_id: str) -> list[Excha
                         continue
                     status, headers, body = answer
                     exchanges[slot] = Exchange(
-                        targets[slot], sent[slot], time.time(), status, body, headers["x-amzn-requestid"]
+                        targets[slot], sent[slot], server_now().timestamp(), status, body, headers["x-amzn-requestid"]
                     )
                     selector.unregister(sockets[slot])
         return [exchanges[slot] for slot in range(len(sockets))]
