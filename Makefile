@@ -2,25 +2,34 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+# One stamp per install: `serve` needs the runtime dependencies only, everything else the dev ones too.
+# Installing dev installs the runtime as well, so it touches both stamps.
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
 
 .PHONY: serve test lint typecheck unit bench clean
 
-$(STAMP): pyproject.toml
+$(VENV)/pyvenv.cfg:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
 
-serve: $(STAMP)
+$(RUNTIME): pyproject.toml | $(VENV)/pyvenv.cfg
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(RUNTIME)
+
+$(DEV): pyproject.toml | $(VENV)/pyvenv.cfg
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(DEV) $(RUNTIME)
+
+serve: $(RUNTIME)
 	$(BIN)/solicitations serve --demo
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(DEV)
 	$(BIN)/mypy
 
 # The whole suite on SQLite, then the store-facing tests again on PostgreSQL with buckets in Redis
@@ -32,7 +41,7 @@ test: lint typecheck
 	$(BIN)/pytest -n 2 -m "not sqlite_only" tests/integration tests/e2e
 
 # Not part of `make test`: ~7 minutes on 2 cores; e.g. BENCH_ARGS="--sizes 10000 --rounds 1" for a quick look.
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
