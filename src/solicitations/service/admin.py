@@ -33,6 +33,13 @@ def identifier(value: object, field: str) -> str:
     return value
 
 
+def known_operation(operation: str) -> str:
+    """The operation id if a usage plan can name it; 404 naming it otherwise."""
+    if operation not in DEFAULT_PLANS:
+        raise errors.not_found(f"operation {operation}")
+    return operation
+
+
 def _timestamp(value: datetime | None) -> str | None:
     return None if value is None else format_timestamp(value)
 
@@ -126,8 +133,7 @@ class AdminService:
         """Grant a plan to one seller, application and operation; every node applies it within its cache bound."""
         identifier(key.seller_id, "sellerId")
         identifier(key.application_id, "applicationId")
-        if key.operation not in DEFAULT_PLANS:
-            raise errors.ApiError(errors.NOT_FOUND)
+        known_operation(key.operation)
         if not isinstance(body, Mapping):
             raise invalid("the body must be a JSON object")
         rate, burst = body.get("rate"), body.get("burst")
@@ -144,7 +150,7 @@ class AdminService:
         """The order, whether it may be solicited now and why not, its solicitation and its email if any."""
         stored = find_order(self._store.find_order, amazon_order_id)
         if stored is None:
-            raise errors.ApiError(errors.NOT_FOUND)
+            raise errors.not_found(f"order {amazon_order_id}")
         now = self._clock()
         reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
         span = window(stored.order)
