@@ -54,12 +54,14 @@ def _demo_banner(host: str, port: int, rows: list[tuple[str, str, str]], token: 
         "orders:",
         *(f"  {order_id}  {marketplace}  {why}" for order_id, marketplace, why in rows),
         "",
-        "try:",
-        f"  curl -s -H 'x-amz-access-token: {token}' \\",
+        "try (each prints the body, then the HTTP status):",
+        f"  curl -s -w '\\n%{{http_code}}\\n' -H 'x-amz-access-token: {token}' \\",
         f"    '{base}/solicitations/v1/orders/111-1111111-1111111?marketplaceIds=ATVPDKIKX0DER'",
-        f"  curl -s -X POST -H 'x-amz-access-token: {token}' \\",
+        f"  curl -s -w '\\n%{{http_code}}\\n' -X POST -H 'x-amz-access-token: {token}' \\",
         f"    '{base}/solicitations/v1/orders/111-1111111-1111111/solicitations/"
         "productReviewAndSellerFeedback?marketplaceIds=ATVPDKIKX0DER'",
+        "",
+        "every start re-creates these orders as new, relative to now",
         "",
     ]
     return "\n".join(lines)
@@ -78,6 +80,7 @@ def serve(
     """Run the HTTP service (migrations run first) and, unless --no-worker, a delivery worker per process."""
     import uvicorn
 
+    from solicitations.adapters.mail.rendering import sender_domain
     from solicitations.entrypoints.http.app import create_app
 
     settings = Settings()
@@ -86,7 +89,7 @@ def serve(
     if demo:
         from solicitations.service import demo as demo_data
 
-        rows = demo_data.seed(container.store, container.admin, container.solicitations, container.clock())
+        rows = demo_data.seed(container.store, container.clock(), sender_domain(settings.mail_from))
         banner = _demo_banner(
             host,
             port,
