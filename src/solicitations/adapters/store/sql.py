@@ -12,11 +12,13 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -650,6 +652,15 @@ class SqlTransaction:
         for chunk in _chunks(buyer_keys):
             for table in (schema.opt_out_tokens, schema.buyer_opt_outs):
                 self._conn.execute(delete(table).where(table.c.buyer_key.in_(chunk)))
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (relative to the working directory, as SQLite opens it); None for other
+    databases, in-memory SQLite and URI-mode names."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:") or "uri" in parsed.query:
+        return None
+    return Path(parsed.database)
 
 
 class SqlStore:
