@@ -24,6 +24,11 @@ ADMIN_401 = {"errors": [{"code": "Unauthorized", "message": "The admin token is 
 NOT_FOUND = {"errors": [{"code": "NotFound", "message": "The resource specified does not exist.", "details": ""}]}
 
 
+def not_found(details: str) -> dict[str, Any]:
+    """An operator's 404: Amazon's code and message, with details naming what is missing."""
+    return {"errors": [{**NOT_FOUND["errors"][0], "details": details}]}
+
+
 def solicitations_url(order_id: str) -> str:
     return f"/solicitations/v1/orders/{order_id}"
 
@@ -255,8 +260,12 @@ def test_put_order_path_and_body_id_mismatch_is_400(client, admin_headers, conta
     response = client.put("/admin/v1/orders/111-0000000-0000009", json=order_doc(ORDER), headers=admin_headers)
     assert_invalid(response, "AmazonOrderId")
     assert rows(container, schema.orders) == []
-    assert_error(client.get(f"/admin/v1/orders/{ORDER}", headers=admin_headers), 404, NOT_FOUND)
-    assert_error(client.get("/admin/v1/orders/111-0000000-0000009", headers=admin_headers), 404, NOT_FOUND)
+    for order_id in (ORDER, "111-0000000-0000009"):
+        assert_error(
+            client.get(f"/admin/v1/orders/{order_id}", headers=admin_headers),
+            404,
+            not_found(f"order {order_id} not found"),
+        )
 
 
 BAD_ORDER_FIELDS = [
@@ -468,7 +477,37 @@ def test_describe_shows_the_solicitation_once_made(client, admin_headers, token)
 
 
 def test_describe_a_missing_order_is_404(client, admin_headers):
-    assert_error(client.get("/admin/v1/orders/111-0000000-0000000", headers=admin_headers), 404, NOT_FOUND)
+    for order_id in ("111-0000000-0000000", "not-an-order-id"):
+        response = client.get(f"/admin/v1/orders/{order_id}", headers=admin_headers)
+        assert_error(response, 404, not_found(f"order {order_id} not found"))
+
+
+UNKNOWN_APP = "amzn1.sp.solution.nope"
+OPERATOR_404S = [
+    ("POST", f"/admin/v1/applications/{UNKNOWN_APP}/secret", None, f"application {UNKNOWN_APP} not found"),
+    ("PUT", f"/admin/v1/applications/{UNKNOWN_APP}/state", {"state": "active"}, f"application {UNKNOWN_APP} not found"),
+    (
+        "POST",
+        "/admin/v1/authorizations",
+        {"sellerId": SELLER, "applicationId": UNKNOWN_APP},
+        f"application {UNKNOWN_APP} not found",
+    ),
+    ("DELETE", f"/admin/v1/authorizations/{SELLER}/{UNKNOWN_APP}", None, f"application {UNKNOWN_APP} not found"),
+    ("POST", "/admin/v1/outbox/4242/retry", None, "message 4242 not found"),
+    ("GET", f"/admin/v1/usage-plans/{SELLER}/{APP}/getOrders", None, "operation getOrders not found"),
+    (
+        "PUT",
+        f"/admin/v1/usage-plans/{SELLER}/{APP}/getOrders",
+        {"rate": 1, "burst": 1},
+        "operation getOrders not found",
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "details"), OPERATOR_404S)
+def test_every_admin_404_names_what_is_missing(client, admin_headers, method, url, body, details):
+    """Operators are told which id was not found; the Solicitations API's 404 stays Amazon's (test_api_errors)."""
+    assert_error(client.request(method, url, json=body, headers=admin_headers), 404, not_found(details))
 
 
 def test_describe_shows_any_sellers_order(client, admin_headers):

@@ -611,7 +611,9 @@ def test_authorizing_an_unknown_application_is_404(lwa: Lwa) -> None:
         headers=lwa.admin_headers,
     )
     assert response.status_code == 404, response.text
-    assert response.json() == NOT_FOUND
+    assert response.json() == {
+        "errors": [{**NOT_FOUND["errors"][0], "details": "application amzn1.sp.solution.nope not found"}]
+    }
 
 
 # --------------------------------------------------------------------------------- application lifecycle

@@ -164,16 +164,25 @@ def test_authorizations_grant_and_revoke(db_url: str) -> None:
         assert denied.status_code == 403
 
 
-def test_unknown_ids_exit_2_with_a_message(db_url: str) -> None:
-    refused(cli(db_url, "apps", "rotate-secret", UNKNOWN_APP))
-    refused(cli(db_url, "apps", "suspend", UNKNOWN_APP))
-    refused(cli(db_url, "apps", "resume", UNKNOWN_APP))
-    refused(cli(db_url, "authorizations", "grant", "--seller-id", SELLER, "--application-id", UNKNOWN_APP))
+def test_unknown_ids_exit_2_with_a_message_naming_them(db_url: str) -> None:
+    ok(cli(db_url, "db", "upgrade"))
+    for args in (
+        ("apps", "rotate-secret", UNKNOWN_APP),
+        ("apps", "suspend", UNKNOWN_APP),
+        ("apps", "resume", UNKNOWN_APP),
+        ("authorizations", "grant", "--seller-id", SELLER, "--application-id", UNKNOWN_APP),
+    ):
+        result = cli(db_url, *args)
+        refused(result)
+        assert f"application {UNKNOWN_APP} not found" in result.stderr
 
 
 def test_revoking_for_an_unknown_application_exits_2_with_a_message(db_url: str) -> None:
     """An operator's typo in the application id must not look like a successful revocation."""
-    refused(cli(db_url, "authorizations", "revoke", "--seller-id", SELLER, "--application-id", UNKNOWN_APP))
+    ok(cli(db_url, "db", "upgrade"))
+    result = cli(db_url, "authorizations", "revoke", "--seller-id", SELLER, "--application-id", UNKNOWN_APP)
+    refused(result)
+    assert f"application {UNKNOWN_APP} not found" in result.stderr
 
 
 def test_bad_input_exits_2_with_a_message(db_url: str) -> None:

@@ -479,17 +479,21 @@ def test_a_german_order_through_the_marketplace_default(
 def test_the_cli_lists_and_requeues_dead_messages(
     solicited, delivery, transport, clock, monkeypatch, database_url, tmp_path
 ) -> None:
+    """The CLI runs on the test's clock (handed in through Typer's context object), like the worker here."""
     from typer.testing import CliRunner
 
-    from solicitations.entrypoints.cli import app
+    from solicitations.entrypoints.cli import CliContext, app
 
-    monkeypatch.setenv("SOLICITATIONS_DATABASE_URL", database_url)
     monkeypatch.setenv("SOLICITATIONS_MAILDIR", str(tmp_path / "mail"))
     runner = CliRunner()
+
+    def cli(*args: str) -> Any:
+        return runner.invoke(app, ["--database-url", database_url, *args], obj=CliContext(clock=clock))
+
     transport.failure = DeliveryFailed("550 5.7.1 refused", permanent=True)
     deliver(delivery)
 
-    listed = runner.invoke(app, ["outbox", "list", "--state", "dead"])
+    listed = cli("outbox", "list", "--state", "dead")
     assert listed.exit_code == 0, listed.output
     (line,) = listed.stdout.splitlines()
     outbox_id, state, attempts, order_id, msg_id, error = line.split("\t")
@@ -500,25 +504,26 @@ def test_the_cli_lists_and_requeues_dead_messages(
         message_id(ORDER, "solicitations.invalid"),
         "550 5.7.1 refused",
     )
-    assert runner.invoke(app, ["outbox", "list", "--state", "sent"]).stdout == ""
-    assert runner.invoke(app, ["outbox", "list", "--state", "lost"]).exit_code == 2
-    assert runner.invoke(app, ["outbox", "retry"]).exit_code == 2
-    assert runner.invoke(app, ["outbox", "retry", outbox_id, "--all-dead"]).exit_code == 2
+    assert cli("outbox", "list", "--state", "sent").stdout == ""
+    assert cli("outbox", "list", "--state", "lost").exit_code == 2
+    assert cli("outbox", "retry").exit_code == 2
+    assert cli("outbox", "retry", outbox_id, "--all-dead").exit_code == 2
 
-    retried = runner.invoke(app, ["outbox", "retry", outbox_id])
+    clock.advance(timedelta(minutes=7))
+    retried = cli("outbox", "retry", outbox_id)
     assert (retried.exit_code, retried.stdout) == (0, "requeued 1 message\n")
-    refused = runner.invoke(app, ["outbox", "retry", outbox_id])
+    (requeued,) = delivery.messages(None, 10)
+    assert requeued.due_at == clock.now  # due by the test's clock, not the wall clock
+    refused = cli("outbox", "retry", outbox_id)
     assert refused.exit_code == 1
     assert "only dead messages are retried" in refused.output
 
-    clock.advance(timedelta(days=2))  # the CLI requeued on the real clock
-    deliver(delivery)
-    all_dead = runner.invoke(app, ["outbox", "retry", "--all-dead"])
+    deliver(delivery)  # due at once on the same clock; refused again
+    all_dead = cli("outbox", "retry", "--all-dead")
     assert (all_dead.exit_code, all_dead.stdout) == (0, "requeued 1 message\n")
-    clock.advance(timedelta(days=2))
     transport.failure = None
     assert deliver(delivery) == 1
-    assert runner.invoke(app, ["outbox", "list"]).stdout.split("\t")[1] == "sent"
+    assert cli("outbox", "list").stdout.split("\t")[1] == "sent"
 
 
 # --- the schema ------------------------------------------------------------------------------------------------------

@@ -48,3 +48,11 @@ QUOTA_EXCEEDED = Failure(429, "QuotaExceeded", "You exceeded your quota for the 
 INTERNAL_FAILURE = Failure(500, "InternalFailure", "We encountered an internal error. Please try again.")
 SERVICE_UNAVAILABLE = Failure(503, "ServiceUnavailable", "Temporary overloading or maintenance of the server.")
 ADMIN_UNAUTHORIZED = Failure(401, "Unauthorized", "The admin token is missing or wrong.")
+
+
+def not_found(what: str) -> ApiError:
+    """404 for operators (the CLI, /admin/v1): the details name what is missing, e.g. "message 42 not found".
+
+    The Solicitations API raises plain NOT_FOUND instead: its body must stay byte-for-byte Amazon's.
+    """
+    return ApiError(NOT_FOUND.with_details(f"{what} not found"))

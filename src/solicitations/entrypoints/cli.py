@@ -4,14 +4,18 @@ import asyncio
 import os
 import signal
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from solicitations.adapters.clock import SystemClock
+from solicitations.adapters.store.sql import sqlite_file
 from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
 from solicitations.entrypoints import logs
+from solicitations.service.ports import Clock
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="The store's schema.")
@@ -30,6 +34,54 @@ app.add_typer(apps_app, name="apps")
 app.add_typer(authorizations_app, name="authorizations")
 app.add_typer(sellers_app, name="sellers")
 app.add_typer(outbox_app, name="outbox")
+
+
+DEFAULT_DATABASE_URL: str = Settings.model_fields["database_url"].default
+
+
+@dataclass
+class CliContext:
+    """Typer's context object (`ctx.obj`): the clock the commands read and the global options.
+
+    The composition root owns the clock: the system clock unless the caller hands one in, as tests do to run
+    the CLI on their settable clock: `CliRunner().invoke(app, args, obj=CliContext(clock=clock))`.
+    """
+
+    clock: Clock = field(default_factory=SystemClock)
+    database_url: str = DEFAULT_DATABASE_URL
+
+
+@app.callback()
+def global_options(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str,
+        typer.Option(envvar="SOLICITATIONS_DATABASE_URL", show_envvar=True, help="SQLAlchemy URL of the store."),
+    ] = DEFAULT_DATABASE_URL,
+) -> None:
+    ctx.ensure_object(CliContext).database_url = database_url
+
+
+def _container(ctx: typer.Context, *, creates_database: bool, configure_logs: bool = False) -> Container:
+    """Every command's Container, built only here: the settings with --database-url, the context's clock.
+
+    A command that only reads, or acts on rows that must exist already, passes creates_database=False: a
+    SQLite file that does not exist is then a wrong path, refused with exit code 2 instead of created empty.
+    """
+    options = ctx.ensure_object(CliContext)
+    settings = Settings(database_url=options.database_url)
+    if not creates_database:
+        path = sqlite_file(settings.database_url)
+        if path is not None and not path.exists():
+            typer.echo(
+                f"no database at {path.absolute()}: create it with `solicitations db upgrade` (or start "
+                "`solicitations serve`), or point --database-url or SOLICITATIONS_DATABASE_URL at an existing one",
+                err=True,
+            )
+            raise typer.Exit(2)
+    if configure_logs:
+        logs.configure(settings.log_level)
+    return bootstrap(settings, options.clock)
 
 
 # How `serve` runs uvicorn; the benchmark's raw ASGI baseline uses the same, to compare like with like.
@@ -54,12 +106,14 @@ def _demo_banner(host: str, port: int, rows: list[tuple[str, str, str]], token: 
         "orders:",
         *(f"  {order_id}  {marketplace}  {why}" for order_id, marketplace, why in rows),
         "",
-        "try:",
-        f"  curl -s -H 'x-amz-access-token: {token}' \\",
+        "try (each prints the body, then the HTTP status):",
+        f"  curl -s -w '\\n%{{http_code}}\\n' -H 'x-amz-access-token: {token}' \\",
         f"    '{base}/solicitations/v1/orders/111-1111111-1111111?marketplaceIds=ATVPDKIKX0DER'",
-        f"  curl -s -X POST -H 'x-amz-access-token: {token}' \\",
+        f"  curl -s -w '\\n%{{http_code}}\\n' -X POST -H 'x-amz-access-token: {token}' \\",
         f"    '{base}/solicitations/v1/orders/111-1111111-1111111/solicitations/"
         "productReviewAndSellerFeedback?marketplaceIds=ATVPDKIKX0DER'",
+        "",
+        "every start re-creates these orders as new, relative to now",
         "",
     ]
     return "\n".join(lines)
@@ -67,6 +121,7 @@ def _demo_banner(host: str, port: int, rows: list[tuple[str, str, str]], token: 
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Load demo data and print how to call it.")] = False,
@@ -75,18 +130,21 @@ def serve(
     ] = True,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Server processes sharing the port.")] = 1,
 ) -> None:
-    """Run the HTTP service (migrations run first) and, unless --no-worker, a delivery worker per process."""
+    """Run the HTTP service (migrations run first) and, unless --no-worker, a delivery worker per process.
+
+    Creates the database if it does not exist: starting the service is how a new store begins.
+    """
     import uvicorn
 
+    from solicitations.adapters.mail.rendering import sender_domain
     from solicitations.entrypoints.http.app import create_app
 
-    settings = Settings()
-    logs.configure(settings.log_level)
-    container = bootstrap(settings)
+    container = _container(ctx, creates_database=True, configure_logs=True)
+    settings = container.settings
     if demo:
         from solicitations.service import demo as demo_data
 
-        rows = demo_data.seed(container.store, container.admin, container.solicitations, container.clock())
+        rows = demo_data.seed(container.store, container.clock(), sender_domain(settings.mail_from))
         banner = _demo_banner(
             host,
             port,
@@ -100,6 +158,7 @@ def serve(
         return
     container.close()  # migrated and seeded: each server process builds its own container
     os.environ["SOLICITATIONS_IN_PROCESS_WORKER"] = "true" if worker else "false"
+    os.environ["SOLICITATIONS_DATABASE_URL"] = settings.database_url  # --database-url reaches them too
     uvicorn.run(
         "solicitations.entrypoints.http.asgi:from_environment",
         factory=True,
@@ -111,13 +170,16 @@ def serve(
 
 
 @app.command("worker")
-def worker_command() -> None:
-    """Run a standalone delivery worker until SIGTERM or Ctrl-C; start as many as you like."""
+def worker_command(ctx: typer.Context) -> None:
+    """Run a standalone delivery worker until SIGTERM or Ctrl-C; start as many as you like.
+
+    Needs an existing database: a worker only delivers what a server queued, so a missing SQLite file is a
+    wrong path, not a new store to watch forever.
+    """
     from solicitations.entrypoints.worker import run_worker
 
-    settings = Settings()
-    logs.configure(settings.log_level)
-    container = bootstrap(settings)
+    container = _container(ctx, creates_database=False, configure_logs=True)
+    settings = container.settings
 
     async def work() -> None:
         stop = asyncio.Event()
@@ -133,22 +195,25 @@ def worker_command() -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Bring the database schema to the newest revision."""
-    container = bootstrap(migrate=True)
-    container.close()
+def db_upgrade(ctx: typer.Context) -> None:
+    """Bring the database schema to the newest revision, creating the database if it does not exist."""
+    _container(ctx, creates_database=True).close()
     typer.echo("database is at the newest revision")
 
 
 @orders_app.command("import")
 def orders_import(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     seller_id: Annotated[str | None, typer.Option(help="SellerId for records that carry none.")] = None,
 ) -> None:
-    """Import orders from JSON lines or a getOrders payload; bad records are reported and skipped."""
+    """Import orders from JSON lines or a getOrders payload; bad records are reported and skipped.
+
+    Creates the database if it does not exist: loading orders is a first step on a new store.
+    """
     from solicitations.service.importing import import_orders
 
-    container = bootstrap()
+    container = _container(ctx, creates_database=True)
     try:
         report = import_orders(container.store, file.read_text(encoding="utf-8"), container.clock, seller_id)
     finally:
@@ -162,50 +227,32 @@ def orders_import(
 
 @tokens_app.command("issue")
 def tokens_issue(
+    ctx: typer.Context,
     seller_id: Annotated[str, typer.Option(help="The selling partner the token acts for.")],
     application_id: Annotated[str, typer.Option(help="The application (created if new).")],
     role: Annotated[list[str] | None, typer.Option(help="Role of a new application; repeatable.")] = None,
 ) -> None:
-    """Mint an access token and print it (it is stored only as a hash)."""
-    container = bootstrap()
-    try:
-        issued = container.admin.issue_access_token(
-            {"sellerId": seller_id, "applicationId": application_id, "roles": role or ["Buyer Solicitation"]}
-        )
-    finally:
-        container.close()
-    typer.echo(issued.access_token)
+    """Mint an access token and print it (it is stored only as a hash).
 
-
-def _show_plan(seller_id: str, application_id: str, operation: str) -> None:
-    import asyncio
-
-    from solicitations.service.ports import BucketKey
-
-    async def show() -> str:
-        container = bootstrap()
-        try:
-            key = BucketKey(seller_id, application_id, operation)
-            plan = container.throttle.plan(key)
-            line = f"{operation}: rate {plan.rate}/s, burst {plan.burst}"
-            if container.settings.redis_url:  # in-process buckets live in the server, not here
-                line += f", {await container.throttle.buckets.level(key, plan):.3f} tokens now"
-            return line
-        finally:
-            await container.aclose()
-
-    typer.echo(asyncio.run(show()))
+    Creates the database if it does not exist: the token makes its application if need be.
+    """
+    body = {"sellerId": seller_id, "applicationId": application_id, "roles": role or ["Buyer Solicitation"]}
+    _run_admin(ctx, lambda c: c.admin.issue_access_token(body).access_token, creates_database=True)
 
 
 @plans_app.command("set")
 def plans_set(
+    ctx: typer.Context,
     seller_id: str,
     application_id: str,
     operation: str,
     rate: Annotated[float, typer.Option(help="Requests per second.")],
     burst: Annotated[int, typer.Option(help="Bucket capacity.")],
 ) -> None:
-    """Grant a plan to one seller, application and operation."""
+    """Grant a plan to one seller, application and operation.
+
+    Creates the database if it does not exist: a grant needs no other row.
+    """
     from solicitations.service.ports import BucketKey
 
     def put(container: Container) -> str:
@@ -213,39 +260,65 @@ def plans_set(
         plan = container.admin.put_usage_plan(key, {"rate": rate, "burst": burst})
         return f"{operation}: rate {plan.rate}/s, burst {plan.burst}"
 
-    _run_admin(put)
+    _run_admin(ctx, put, creates_database=True)
 
 
 @plans_app.command("show")
-def plans_show(seller_id: str, application_id: str) -> None:
-    """The plan of each operation for one seller and application."""
+def plans_show(ctx: typer.Context, seller_id: str, application_id: str) -> None:
+    """The plan of each operation for one seller and application. Needs an existing database."""
     from solicitations.domain.usage_plans import DEFAULT_PLANS
+    from solicitations.service.ports import BucketKey
 
-    for operation in DEFAULT_PLANS:
-        _show_plan(seller_id, application_id, operation)
+    container = _container(ctx, creates_database=False)
+
+    async def show() -> list[str]:
+        try:
+            lines = []
+            for operation in DEFAULT_PLANS:
+                key = BucketKey(seller_id, application_id, operation)
+                plan = container.throttle.plan(key)
+                line = f"{operation}: rate {plan.rate}/s, burst {plan.burst}"
+                if container.settings.redis_url:  # in-process buckets live in the server, not here
+                    line += f", {await container.throttle.buckets.level(key, plan):.3f} tokens now"
+                lines.append(line)
+            return lines
+        finally:
+            await container.aclose()
+
+    for line in asyncio.run(show()):
+        typer.echo(line)
 
 
-def _run_admin(action: "Callable[[Container], str]", refused_exit: int = 2) -> None:
-    """Run one operator action; Amazon-shaped refusals become a message and exit code `refused_exit`."""
+def _run_admin(
+    ctx: typer.Context, action: Callable[[Container], str], *, creates_database: bool, refused_exit: int = 2
+) -> None:
+    """Run one operator action and print what it returns; Amazon-shaped refusals become a message and exit
+    code `refused_exit`."""
     from solicitations.domain.errors import ApiError
 
-    container = bootstrap()
+    container = _container(ctx, creates_database=creates_database)
     try:
-        typer.echo(action(container))
+        output = action(container)
     except ApiError as error:
         typer.echo(f"{error.failure.message} {error.failure.details}".strip(), err=True)
         raise typer.Exit(refused_exit) from None
     finally:
         container.close()
+    if output:
+        typer.echo(output)
 
 
 @apps_app.command("create")
 def apps_create(
+    ctx: typer.Context,
     name: Annotated[str, typer.Option(help="Shown to sellers on the consent page.")],
     role: Annotated[list[str] | None, typer.Option(help="Role; repeatable.")] = None,
     redirect_uri: Annotated[list[str] | None, typer.Option(help="Registered OAuth redirect URI; repeatable.")] = None,
 ) -> None:
-    """Register an application; its client secret is printed once and stored only as a hash."""
+    """Register an application; its client secret is printed once and stored only as a hash.
+
+    Creates the database if it does not exist: registering applications is a first step on a new store.
+    """
 
     def create(container: Container) -> str:
         body = {"name": name, "roles": role or ["Buyer Solicitation"], "redirectUris": redirect_uri or []}
@@ -256,12 +329,12 @@ def apps_create(
             f"client secret:   {created.client_secret}"
         )
 
-    _run_admin(create)
+    _run_admin(ctx, create, creates_database=True)
 
 
 @apps_app.command("list")
-def apps_list() -> None:
-    """Every application with its client id, roles and state."""
+def apps_list(ctx: typer.Context) -> None:
+    """Every application with its client id, roles and state. Needs an existing database."""
 
     def listing(container: Container) -> str:
         return "\n".join(
@@ -269,59 +342,70 @@ def apps_list() -> None:
             for a in container.identity.list_applications()
         )
 
-    _run_admin(listing)
+    _run_admin(ctx, listing, creates_database=False)
 
 
 @apps_app.command("rotate-secret")
-def apps_rotate_secret(application_id: str) -> None:
-    """A new client secret; the old one stops working at once."""
-    _run_admin(lambda c: c.identity.rotate_secret(application_id))
+def apps_rotate_secret(ctx: typer.Context, application_id: str) -> None:
+    """A new client secret; the old one stops working at once. Needs an existing database."""
+    _run_admin(ctx, lambda c: c.identity.rotate_secret(application_id), creates_database=False)
 
 
-def _set_state(application_id: str, state: str) -> None:
+def _set_state(ctx: typer.Context, application_id: str, state: str) -> None:
     def set_state(container: Container) -> str:
         container.identity.set_state(application_id, state)
         return f"{application_id} {state}"
 
-    _run_admin(set_state)
+    _run_admin(ctx, set_state, creates_database=False)
 
 
 @apps_app.command("suspend")
-def apps_suspend(application_id: str) -> None:
-    """Its tokens stop working and it gets no new ones."""
-    _set_state(application_id, "suspended")
+def apps_suspend(ctx: typer.Context, application_id: str) -> None:
+    """Its tokens stop working and it gets no new ones. Needs an existing database."""
+    _set_state(ctx, application_id, "suspended")
 
 
 @apps_app.command("resume")
-def apps_resume(application_id: str) -> None:
-    """Make a suspended application usable again."""
-    _set_state(application_id, "active")
+def apps_resume(ctx: typer.Context, application_id: str) -> None:
+    """Make a suspended application usable again. Needs an existing database."""
+    _set_state(ctx, application_id, "active")
 
 
 @authorizations_app.command("grant")
 def authorizations_grant(
-    seller_id: Annotated[str, typer.Option()], application_id: Annotated[str, typer.Option()]
+    ctx: typer.Context, seller_id: Annotated[str, typer.Option()], application_id: Annotated[str, typer.Option()]
 ) -> None:
-    """Authorize an application for a seller (self-authorization); prints the refresh token."""
-    _run_admin(lambda c: c.identity.authorize(seller_id, application_id))
+    """Authorize an application for a seller (self-authorization); prints the refresh token.
+
+    Needs an existing database: the application must be registered already.
+    """
+    _run_admin(ctx, lambda c: c.identity.authorize(seller_id, application_id), creates_database=False)
 
 
 @authorizations_app.command("revoke")
 def authorizations_revoke(
-    seller_id: Annotated[str, typer.Option()], application_id: Annotated[str, typer.Option()]
+    ctx: typer.Context, seller_id: Annotated[str, typer.Option()], application_id: Annotated[str, typer.Option()]
 ) -> None:
-    """Kill the refresh token and every access token minted from it."""
-    _run_admin(lambda c: f"revoked {c.identity.revoke(seller_id, application_id)} authorization(s)")
+    """Kill the refresh token and every access token minted from it. Needs an existing database."""
+    _run_admin(
+        ctx,
+        lambda c: f"revoked {c.identity.revoke(seller_id, application_id)} authorization(s)",
+        creates_database=False,
+    )
 
 
 @sellers_app.command("put")
 def sellers_put(
+    ctx: typer.Context,
     seller_id: str,
     name: Annotated[str, typer.Option(help="Display name.")],
     marketplace_id: Annotated[list[str] | None, typer.Option(help="Marketplace; repeatable.")] = None,
     password: Annotated[bool, typer.Option("--password", help="Prompt for a consent-page password.")] = False,
 ) -> None:
-    """Create or replace a seller, optionally with a password for the consent page's sign-in."""
+    """Create or replace a seller, optionally with a password for the consent page's sign-in.
+
+    Creates the database if it does not exist: adding sellers is a first step on a new store.
+    """
     secret = typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
 
     def put(container: Container) -> str:
@@ -330,15 +414,19 @@ def sellers_put(
             container.identity.set_password(seller.seller_id, secret)
         return f"{seller.seller_id} {seller.name}"
 
-    _run_admin(put)
+    _run_admin(ctx, put, creates_database=True)
 
 
 @outbox_app.command("list")
 def outbox_list(
+    ctx: typer.Context,
     state: Annotated[str | None, typer.Option(help="pending, sent, dead or suppressed; all when omitted.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, oldest first.")] = 100,
 ) -> None:
-    """One line per message: id, state, attempts, order, Message-ID, then the last error if any."""
+    """One line per message: id, state, attempts, order, Message-ID, then the last error if any.
+
+    Needs an existing database.
+    """
     from solicitations.domain.messages import MessageState
 
     try:
@@ -346,22 +434,24 @@ def outbox_list(
     except ValueError:
         typer.echo(f"unknown state {state!r}: use one of {', '.join(s.value for s in MessageState)}", err=True)
         raise typer.Exit(2) from None
-    container = bootstrap()
-    try:
-        messages = container.delivery.messages(wanted, limit)
-    finally:
-        container.close()
-    for m in messages:
-        line = f"{m.outbox_id}\t{m.state.value}\t{m.attempts}\t{m.amazon_order_id}\t{m.message_id}"
-        typer.echo(line + (f"\t{m.last_error}" if m.last_error else ""))
+
+    def listing(container: Container) -> str:
+        return "\n".join(
+            f"{m.outbox_id}\t{m.state.value}\t{m.attempts}\t{m.amazon_order_id}\t{m.message_id}"
+            + (f"\t{m.last_error}" if m.last_error else "")
+            for m in container.delivery.messages(wanted, limit)
+        )
+
+    _run_admin(ctx, listing, creates_database=False)
 
 
 @outbox_app.command("retry")
 def outbox_retry(
+    ctx: typer.Context,
     message: Annotated[int | None, typer.Argument(help="The id of a dead message.")] = None,
     all_dead: Annotated[bool, typer.Option("--all-dead", help="Requeue every dead message.")] = False,
 ) -> None:
-    """Requeue dead messages: due now, with fresh attempts."""
+    """Requeue dead messages: due now, with fresh attempts. Needs an existing database."""
     if (message is None) == (not all_dead):
         typer.echo("give a message id or --all-dead", err=True)
         raise typer.Exit(2)
@@ -374,7 +464,7 @@ def outbox_retry(
             count = container.delivery.requeue_all_dead()
         return f"requeued {count} message{'' if count == 1 else 's'}"
 
-    _run_admin(retry, refused_exit=1)
+    _run_admin(ctx, retry, creates_database=False, refused_exit=1)
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Operator use cases: sellers, orders, access tokens and a look at one order's state."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +12,7 @@ from solicitations.domain.marketplaces import MARKETPLACES
 from solicitations.domain.orders import InvalidOrder, Order, format_timestamp, order_from_document
 from solicitations.domain.usage_plans import DEFAULT_PLANS, UsagePlan
 from solicitations.service.opt_outs import save_orders
-from solicitations.service.ports import Application, BucketKey, Clock, OutboxMessage, Seller, Store
+from solicitations.service.ports import Application, BucketKey, Clock, OutboxMessage, Seller, Store, UnitOfWork
 from solicitations.service.solicitations import find_order
 
 DEFAULT_ROLES = ("Buyer Solicitation",)
@@ -31,6 +31,28 @@ def identifier(value: object, field: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID:
         raise invalid(f"{field} must be a non-empty string of at most {_MAX_ID} characters")
     return value
+
+
+def known_operation(operation: str) -> str:
+    """The operation id if a usage plan can name it; 404 naming it otherwise."""
+    if operation not in DEFAULT_PLANS:
+        raise errors.not_found(f"operation {operation}")
+    return operation
+
+
+def add_access_token(
+    uow: UnitOfWork,
+    token: str,
+    seller_id: str,
+    application_id: str,
+    roles: Iterable[str],
+    expires_at: datetime,
+    now: datetime,
+) -> None:
+    """Store the token's hash, creating the application with `roles` if it is new."""
+    if uow.find_application(application_id) is None:
+        uow.add_application(Application(application_id, application_id, frozenset(roles)), now)
+    uow.add_access_token(tokens.token_hash(token), seller_id, application_id, expires_at, now)
 
 
 def _timestamp(value: datetime | None) -> str | None:
@@ -105,29 +127,18 @@ class AdminService:
             raise invalid("roles must be a list of role names")
         return self.issue(seller_id, application_id, roles)
 
-    def issue(
-        self,
-        seller_id: str,
-        application_id: str,
-        roles: list[str],
-        ttl: timedelta | None = None,
-        token: str | None = None,
-    ) -> IssuedToken:
+    def issue(self, seller_id: str, application_id: str, roles: list[str]) -> IssuedToken:
         now = self._clock()
-        ttl = ttl or self._token_ttl
-        token = token or tokens.mint(oauth.ACCESS_TOKEN_PREFIX)
+        token = tokens.mint(oauth.ACCESS_TOKEN_PREFIX)
         with self._store.transaction() as uow:
-            if uow.find_application(application_id) is None:
-                uow.add_application(Application(application_id, application_id, frozenset(roles)), now)
-            uow.add_access_token(tokens.token_hash(token), seller_id, application_id, now + ttl, now)
-        return IssuedToken(token, int(ttl.total_seconds()))
+            add_access_token(uow, token, seller_id, application_id, roles, now + self._token_ttl, now)
+        return IssuedToken(token, int(self._token_ttl.total_seconds()))
 
     def put_usage_plan(self, key: BucketKey, body: object) -> UsagePlan:
         """Grant a plan to one seller, application and operation; every node applies it within its cache bound."""
         identifier(key.seller_id, "sellerId")
         identifier(key.application_id, "applicationId")
-        if key.operation not in DEFAULT_PLANS:
-            raise errors.ApiError(errors.NOT_FOUND)
+        known_operation(key.operation)
         if not isinstance(body, Mapping):
             raise invalid("the body must be a JSON object")
         rate, burst = body.get("rate"), body.get("burst")
@@ -144,7 +155,7 @@ class AdminService:
         """The order, whether it may be solicited now and why not, its solicitation and its email if any."""
         stored = find_order(self._store.find_order, amazon_order_id)
         if stored is None:
-            raise errors.ApiError(errors.NOT_FOUND)
+            raise errors.not_found(f"order {amazon_order_id}")
         now = self._clock()
         reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
         span = window(stored.order)

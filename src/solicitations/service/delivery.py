@@ -193,12 +193,12 @@ class DeliveryService:
     def requeue(self, outbox_id: int) -> OutboxMessage:
         """Make one dead message pending again, due now, with fresh attempts. 404 unknown; 400 not dead."""
         if not 1 <= outbox_id <= MAX_OUTBOX_ID:
-            raise errors.ApiError(errors.NOT_FOUND)
+            raise errors.not_found(f"message {outbox_id}")
         with self._store.transaction() as uow:
             if uow.requeue_messages(outbox_id, self._clock()) == 0:
                 found = uow.find_message(outbox_id)
                 if found is None:
-                    raise errors.ApiError(errors.NOT_FOUND)
+                    raise errors.not_found(f"message {outbox_id}")
                 details = f"message {outbox_id} is {found.state.value}: only dead messages are retried"
                 raise errors.ApiError(errors.INVALID_INPUT.with_details(details))
             requeued = uow.find_message(outbox_id)

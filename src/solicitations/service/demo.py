@@ -1,7 +1,8 @@
 """Demo data for `serve --demo`: one seller's orders covering every rule, and a fixed access token.
 
-Dates are relative to now, so the eligible orders stay eligible however late the demo is started.
-Seeding again updates the same rows: it is idempotent.
+Every start re-creates the demo as new, relative to now: dates move with the clock, and what a previous run
+did to the demo orders (solicitations, emails, opt-outs) is forgotten. So the README's walkthrough answers
+the same after a restart and on any day, and the banner tells the truth. Other data in the store is kept.
 """
 
 from dataclasses import dataclass
@@ -9,11 +10,12 @@ from datetime import datetime, timedelta
 
 from solicitations.adapters.tokens import token_hash
 from solicitations.domain.actions import PRODUCT_REVIEW_AND_SELLER_FEEDBACK
+from solicitations.domain.messages import buyer_key
 from solicitations.domain.orders import Order, OrderItem
-from solicitations.service.admin import AdminService
+from solicitations.service.admin import add_access_token
 from solicitations.service.opt_outs import save_orders
-from solicitations.service.ports import Seller, Store
-from solicitations.service.solicitations import SolicitationService
+from solicitations.service.ports import Seller, Solicitation, Store
+from solicitations.service.solicitations import record
 
 SELLER_ID = "ADEMOSELLER1"
 OTHER_SELLER_ID = "ADEMOSELLER2"
@@ -21,6 +23,8 @@ APPLICATION_ID = "amzn1.sp.solution.demo-application"
 ACCESS_TOKEN = "Atza|demo-token-for-local-use-only"
 ELIGIBLE = "111-1111111-1111111"
 ALREADY_SOLICITED = "111-1111111-0000005"
+TOO_LATE = "111-1111111-0000003"
+TOKEN_LIFETIME = timedelta(days=3650)
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def _orders(now: datetime) -> list[tuple[Order, str]]:
     return [
         order(ELIGIBLE, "eligible: GET offers the action, the first POST answers 201"),
         order("111-1111111-0000002", "too early: delivered 2 days ago", earliest=-2, latest=1),
-        order("111-1111111-0000003", "too late: delivered 40 days ago", earliest=-60, latest=-40),
+        order(TOO_LATE, "too late: delivered 40 days ago", earliest=-60, latest=-40),
         order("111-1111111-0000004", "not shipped yet", status="Unshipped"),
         order(ALREADY_SOLICITED, "already solicited"),
         order("111-1111111-0000006", "buyer opted out", opted_out=True),
@@ -85,18 +89,29 @@ def _orders(now: datetime) -> list[tuple[Order, str]]:
     ]
 
 
-def seed(store: Store, admin: AdminService, solicitations: SolicitationService, now: datetime) -> list[DemoOrder]:
+def seed(store: Store, now: datetime, mail_domain: str) -> list[DemoOrder]:
+    """Re-create the demo in one transaction: sellers, orders as new, the token, the solicited order's record."""
+    orders = _orders(now)
+    ids = [o.amazon_order_id for o, _ in orders]
+    buyers = {buyer_key(o.buyer_email) for o, _ in orders if o.buyer_email is not None}
     with store.transaction() as uow:
         uow.upsert_seller(Seller(SELLER_ID, "Demo Store", ("ATVPDKIKX0DER", "A1PA6795UKMFR9")), now)
         uow.upsert_seller(Seller(OTHER_SELLER_ID, "Another Store", ("ATVPDKIKX0DER",)), now)
-        save_orders(uow, [o for o, _ in _orders(now)], now)
-    if store.find_caller(token_hash(ACCESS_TOKEN)) is None:
-        admin.issue(SELLER_ID, APPLICATION_ID, ["Buyer Solicitation"], ttl=timedelta(days=3650), token=ACCESS_TOKEN)
-    solicited = store.find_order(ALREADY_SOLICITED)
-    if solicited is not None and solicited.solicitation is None:
-        caller = store.find_caller(token_hash(ACCESS_TOKEN))
-        assert caller is not None
-        solicitations.solicit(
-            caller, ALREADY_SOLICITED, "ATVPDKIKX0DER", PRODUCT_REVIEW_AND_SELLER_FEEDBACK.name, "demo-seed"
+        uow.reset_orders(ids, buyers)
+        save_orders(uow, [o for o, _ in orders], now)
+        uow.remove_access_token(token_hash(ACCESS_TOKEN))
+        add_access_token(
+            uow, ACCESS_TOKEN, SELLER_ID, APPLICATION_ID, ["Buyer Solicitation"], now + TOKEN_LIFETIME, now
         )
-    return [DemoOrder(o.amazon_order_id, o.marketplace_id, why) for o, why in _orders(now)]
+        uow.update_application(APPLICATION_ID, state="active")  # an operator may have suspended it
+        solicitation = Solicitation(
+            ALREADY_SOLICITED,
+            PRODUCT_REVIEW_AND_SELLER_FEEDBACK.name,
+            SELLER_ID,
+            APPLICATION_ID,
+            "ATVPDKIKX0DER",
+            now,
+            "demo-seed",
+        )
+        record(uow, solicitation, mail_domain)
+    return [DemoOrder(o.amazon_order_id, o.marketplace_id, why) for o, why in orders]

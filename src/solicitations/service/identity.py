@@ -114,7 +114,7 @@ class IdentityService:
         with self._store.transaction() as uow:
             application = uow.find_application(application_id)
             if application is None:
-                raise errors.ApiError(errors.NOT_FOUND)
+                raise errors.not_found(f"application {application_id}")
             if application.client_id is None:
                 details = "this application has no LWA client; create one with POST /admin/v1/applications"
                 raise errors.ApiError(errors.CONFLICT.with_details(details))
@@ -126,7 +126,7 @@ class IdentityService:
             raise _invalid("state must be active or suspended")
         with self._store.transaction() as uow:
             if not uow.update_application(application_id, state=state):
-                raise errors.ApiError(errors.NOT_FOUND)
+                raise errors.not_found(f"application {application_id}")
 
     # Authorizations -------------------------------------------------------------------------------
 
@@ -139,7 +139,7 @@ class IdentityService:
         authorization = Authorization(secrets.token_hex(16), seller_id, application_id, revoked=False)
         with self._store.transaction() as uow:
             if uow.find_application(application_id) is None:
-                raise errors.ApiError(errors.NOT_FOUND)
+                raise errors.not_found(f"application {application_id}")
             uow.add_authorization(authorization, tokens.token_hash(refresh), self._clock())
         return refresh, authorization.authorization_id
 
@@ -147,7 +147,7 @@ class IdentityService:
         """Kill the refresh token and every access token minted from it; the count of authorizations revoked."""
         with self._store.transaction() as uow:
             if uow.find_application(application_id) is None:
-                raise errors.ApiError(errors.NOT_FOUND)
+                raise errors.not_found(f"application {application_id}")
             return uow.revoke_authorizations(seller_id, application_id, self._clock())
 
     # The token endpoint ---------------------------------------------------------------------------
@@ -242,7 +242,7 @@ class IdentityService:
             raise _invalid(f"a password needs at least {PASSWORD_MIN} characters")
         with self._store.transaction() as uow:
             if not uow.set_seller_password(seller_id, hash_secret(password)):
-                raise errors.ApiError(errors.NOT_FOUND)
+                raise errors.not_found(f"seller {seller_id}")
 
     def consent_target(self, application_id: str, redirect_uri: str | None) -> tuple[Application, str]:
         """The application asking and the registered redirect URI to send the seller back to, or 400."""

@@ -8,12 +8,12 @@ attempt's one log line whichever observer is wired.
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from solicitations.domain.messages import MessageState
-from solicitations.service.ports import OutboxCounts, Store, StoreUnavailable
+from solicitations.service.ports import Clock, OutboxCounts, Store, StoreUnavailable
 
 log = logging.getLogger("solicitations.delivery")
 metrics_log = logging.getLogger("solicitations.metrics")
@@ -68,7 +68,7 @@ class OutboxWatch:
     The age is computed at each scrape from the cached creation time, so it never lags the clock.
     """
 
-    def __init__(self, store: Store, clock: Callable[[], datetime], cache_for: timedelta) -> None:
+    def __init__(self, store: Store, clock: Clock, cache_for: timedelta) -> None:
         self._store = store
         self._clock = clock
         self._cache_for = cache_for

@@ -10,7 +10,7 @@ from solicitations.domain.messages import message_id
 from solicitations.domain.orders import could_exist
 from solicitations.domain.usage_plans import CREATE_REVIEW_SOLICITATION, GET_ACTIONS
 from solicitations.service.observing import Observer
-from solicitations.service.ports import Clock, Solicitation, Store, StoredOrder
+from solicitations.service.ports import Clock, Solicitation, Store, StoredOrder, UnitOfWork
 
 ELIGIBLE = "eligible"  # the outcome label of an order that may be solicited
 
@@ -18,6 +18,16 @@ ELIGIBLE = "eligible"  # the outcome label of an order that may be solicited
 def find_order(find: Callable[[str], StoredOrder | None], amazon_order_id: str) -> StoredOrder | None:
     """The stored order, without asking the store about ids no order can have."""
     return find(amazon_order_id) if could_exist(amazon_order_id) else None
+
+
+def record(uow: UnitOfWork, solicitation: Solicitation, mail_domain: str) -> bool:
+    """Record an order's one solicitation and queue its email in the same transaction (the outbox), so a
+    solicitation never exists without its message. False when the order had one already."""
+    if not uow.add_solicitation(solicitation):
+        return False
+    order_id = solicitation.amazon_order_id
+    uow.add_message(order_id, message_id(order_id, mail_domain), solicitation.created_at)
+    return True
 
 
 def _visible(stored: StoredOrder | None, caller: Caller, marketplace_id: str | None) -> StoredOrder:
@@ -53,10 +63,7 @@ class SolicitationService:
     def solicit(
         self, caller: Caller, amazon_order_id: str, marketplace_id: str, action_name: str, request_id: str
     ) -> Solicitation:
-        """createProductReviewAndSellerFeedbackSolicitation: record the one solicitation of an order.
-
-        Its email is queued in the same transaction (the outbox), so a 201 always has a message behind it.
-        """
+        """createProductReviewAndSellerFeedbackSolicitation: record the one solicitation of an order (and its email)."""
         with self._store.transaction() as uow:
             stored = _visible(find_order(uow.find_order, amazon_order_id), caller, marketplace_id)
             now = self._clock()
@@ -73,9 +80,8 @@ class SolicitationService:
                 created_at=now,
                 request_id=request_id,
             )
-            if not uow.add_solicitation(solicitation):
+            if not record(uow, solicitation, self._mail_domain):
                 self._observer.assessed(CREATE_REVIEW_SOLICITATION, Ineligible.ALREADY_SOLICITED)
                 raise errors.ApiError(errors.NOT_AVAILABLE)  # another node recorded it first
-            uow.add_message(amazon_order_id, message_id(amazon_order_id, self._mail_domain), now)
         self._observer.assessed(CREATE_REVIEW_SOLICITATION, ELIGIBLE)  # counted once committed
         return solicitation

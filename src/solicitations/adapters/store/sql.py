@@ -13,11 +13,13 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, func, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -264,6 +266,13 @@ _OPT_OUT_TOKEN = select(schema.opt_out_tokens.c.buyer_key, schema.opt_out_tokens
 _IN_CHUNK = 500  # keys per IN (...) list, well below every database's parameter limit
 
 
+def _chunks(keys: Collection[str]) -> Iterator[list[str]]:
+    """The keys, sorted, in lists short enough for one IN (...)."""
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        yield ordered[start : start + _IN_CHUNK]
+
+
 class _Prepared:
     """A Core statement compiled once for the engine's dialect, run on a raw DBAPI cursor."""
 
@@ -472,6 +481,9 @@ class SqlTransaction:
             )
         )
 
+    def remove_access_token(self, token_hash: str) -> None:
+        self._conn.execute(delete(schema.access_tokens).where(schema.access_tokens.c.token_hash == token_hash))
+
     def add_authorization(self, authorization: Authorization, refresh_token_hash: str, now: datetime) -> None:
         self.revoke_authorizations(authorization.seller_id, authorization.application_id, now)
         self._conn.execute(
@@ -639,13 +651,28 @@ class SqlTransaction:
         )
 
     def opted_out_buyers(self, buyer_keys: Collection[str]) -> set[str]:
-        keys = sorted(buyer_keys)
         column = schema.buyer_opt_outs.c.buyer_key
         found: set[str] = set()
-        for start in range(0, len(keys), _IN_CHUNK):
-            chunk = keys[start : start + _IN_CHUNK]
+        for chunk in _chunks(buyer_keys):
             found.update(self._conn.execute(select(column).where(column.in_(chunk))).scalars())
         return found
+
+    def reset_orders(self, amazon_order_ids: Collection[str], buyer_keys: Collection[str]) -> None:
+        for chunk in _chunks(amazon_order_ids):
+            for table in (schema.solicitations, schema.outbox, schema.opt_out_tokens):
+                self._conn.execute(delete(table).where(table.c.amazon_order_id.in_(chunk)))
+        for chunk in _chunks(buyer_keys):
+            for table in (schema.opt_out_tokens, schema.buyer_opt_outs):
+                self._conn.execute(delete(table).where(table.c.buyer_key.in_(chunk)))
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (relative to the working directory, as SQLite opens it); None for other
+    databases, in-memory SQLite and URI-mode names."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:") or "uri" in parsed.query:
+        return None
+    return Path(parsed.database)
 
 
 class SqlStore:

@@ -11,11 +11,10 @@ from starlette.routing import Route
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
 from solicitations.domain.messages import MessageState
-from solicitations.domain.usage_plans import DEFAULT_PLANS
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.requests import json_body
 from solicitations.entrypoints.http.routing import route
-from solicitations.service.admin import identifier, invalid, message_document
+from solicitations.service.admin import identifier, invalid, known_operation, message_document
 from solicitations.service.identity import PASSWORD_MIN
 from solicitations.service.ports import Application, BucketKey, BucketsUnavailable, StoreUnavailable
 
@@ -102,8 +101,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
 
     async def get_usage_plan(request: Request) -> Any:
         key = bucket_key(request)
-        if key.operation not in DEFAULT_PLANS:
-            raise errors.ApiError(errors.NOT_FOUND)
+        known_operation(key.operation)
         return await plan_view(key)
 
     def application_view(application: Application) -> dict[str, Any]:
