@@ -179,6 +179,6 @@ def test_the_cli_reads_the_clock_it_is_handed(database_url: str, container: Cont
 
 
 def test_without_a_clock_handed_in_the_cli_reads_the_system_clock() -> None:
-    from solicitations.bootstrap import utc_now
+    from solicitations.adapters.clock import SystemClock
 
-    assert CliContext().clock is utc_now
+    assert isinstance(CliContext().clock, SystemClock)
