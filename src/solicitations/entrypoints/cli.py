@@ -3,7 +3,7 @@
 import asyncio
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -225,13 +225,15 @@ def plans_show(seller_id: str, application_id: str) -> None:
         _show_plan(seller_id, application_id, operation)
 
 
-def _run_admin(action: "Callable[[Container], str]", refused_exit: int = 2) -> None:
-    """Run one operator action; Amazon-shaped refusals become a message and exit code `refused_exit`."""
+def _run_admin(action: "Callable[[Container], str | Coroutine[Any, Any, str]]", refused_exit: int = 2) -> None:
+    """Run one operator action, awaited when it is a coroutine (those that hash a secret);
+    Amazon-shaped refusals become a message and exit code `refused_exit`."""
     from solicitations.domain.errors import ApiError
 
     container = bootstrap()
     try:
-        typer.echo(action(container))
+        result = action(container)
+        typer.echo(asyncio.run(result) if isinstance(result, Coroutine) else result)
     except ApiError as error:
         typer.echo(f"{error.failure.message} {error.failure.details}".strip(), err=True)
         raise typer.Exit(refused_exit) from None
@@ -247,9 +249,9 @@ def apps_create(
 ) -> None:
     """Register an application; its client secret is printed once and stored only as a hash."""
 
-    def create(container: Container) -> str:
+    async def create(container: Container) -> str:
         body = {"name": name, "roles": role or ["Buyer Solicitation"], "redirectUris": redirect_uri or []}
-        created = container.identity.create_application(body)
+        created = await container.identity.create_application(body)
         return (
             f"application id:  {created.application.application_id}\n"
             f"client id:       {created.application.client_id}\n"
@@ -324,10 +326,10 @@ def sellers_put(
     """Create or replace a seller, optionally with a password for the consent page's sign-in."""
     secret = typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
 
-    def put(container: Container) -> str:
+    async def put(container: Container) -> str:
         seller = container.admin.put_seller(seller_id, {"name": name, "marketplaceIds": marketplace_id or []})
         if secret is not None:
-            container.identity.set_password(seller.seller_id, secret)
+            await container.identity.set_password(seller.seller_id, secret)
         return f"{seller.seller_id} {seller.name}"
 
     _run_admin(put)
