@@ -2,13 +2,15 @@
 
 Every token request costs an argon2id verify (about 150 ms of CPU and 64 MiB). `--clients` threads post bad
 client secrets back to back, each naming a fresh client id (as many clients would, so the per-client failure
-limit never spares a check), while one prober alternates `GET /healthz` and an authenticated Solicitations GET.
-The server runs pinned to core 0 as in bench/run.py, this process on core 1; SQLite, loopback, no worker.
+limit never spares a check), while a prober alternates `GET /healthz` and an authenticated Solicitations GET.
+The flood runs in a child process, so its Python work never delays the prober's. The server runs pinned to
+core 0 as in bench/run.py, both client processes on core 1; SQLite, loopback, no worker.
 Usage: `python bench/secret_checks.py [--clients 8] [--seconds 10]`.
 """
 
 import argparse
 import json
+import multiprocessing as mp
 import os
 import secrets
 import statistics
@@ -18,6 +20,7 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 import httpx
@@ -49,20 +52,34 @@ def prepare(server: Server, admin_token: str) -> str:
         return str(issued.json()["access_token"])
 
 
-def flood(base_url: str, stop: threading.Event, statuses: Counter[int], latencies: list[float]) -> None:
-    """One client posting bad client secrets until `stop`, each under a client id never seen before."""
-    with httpx.Client(base_url=base_url, timeout=120) as client:
-        while not stop.is_set():
-            form = {
-                "grant_type": "refresh_token",
-                "refresh_token": "Atzr|bench",
-                "client_id": f"amzn1.application-oa2-client.{secrets.token_hex(16)}",
-                "client_secret": "amzn1.oa2-cs.v1.wrong",
-            }
-            started = time.perf_counter()
-            status = client.post("/auth/o2/token", data=form).status_code
-            latencies.append(time.perf_counter() - started)
-            statuses[status] += 1
+def flood(
+    base_url: str, clients: int, stop: EventType, results: "mp.Queue[tuple[dict[int, int], list[float]]]"
+) -> None:
+    """`clients` threads posting bad client secrets until `stop`, each under a client id never seen before;
+    their status counts and latencies go to `results`."""
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+
+    def client() -> None:
+        with httpx.Client(base_url=base_url, timeout=120) as session:
+            while not stop.is_set():
+                form = {
+                    "grant_type": "refresh_token",
+                    "refresh_token": "Atzr|bench",
+                    "client_id": f"amzn1.application-oa2-client.{secrets.token_hex(16)}",
+                    "client_secret": "amzn1.oa2-cs.v1.wrong",
+                }
+                started = time.perf_counter()
+                status = session.post("/auth/o2/token", data=form).status_code
+                latencies.append(time.perf_counter() - started)
+                statuses[status] += 1
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results.put((dict(statuses), latencies))
 
 
 def probe(base_url: str, token: str, seconds: float) -> dict[str, list[float]]:
@@ -87,21 +104,19 @@ def percentile(values: list[float], q: int) -> float:
 
 
 def phase(server: Server, token: str, clients: int, seconds: float) -> dict[str, float]:
-    stop = threading.Event()
-    statuses: Counter[int] = Counter()
-    token_latencies: list[float] = []
-    threads = [
-        threading.Thread(target=flood, args=(server.base_url, stop, statuses, token_latencies)) for _ in range(clients)
-    ]
-    for thread in threads:
-        thread.start()
+    context = mp.get_context("fork")
+    stop, results = context.Event(), context.Queue()
+    flooding = context.Process(target=flood, args=(server.base_url, clients, stop, results)) if clients else None
+    if flooding:
+        flooding.start()
     cpu_before, started = server.cpu_seconds(), time.monotonic()
     try:
         samples = probe(server.base_url, token, seconds)
     finally:
         stop.set()
-        for thread in threads:
-            thread.join()
+    statuses, token_latencies = results.get(timeout=600) if flooding else ({}, [])
+    if flooding:
+        flooding.join()
     wall = time.monotonic() - started
     figures = {
         "healthz_p50_ms": percentile(samples["healthz"], 50) * 1000,
