@@ -8,6 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from helpers import (
@@ -72,8 +73,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def container(settings: Settings, clock: Clock) -> Iterator[Container]:
-    c = bootstrap(settings, clock)
+def argon2() -> PasswordHasher | None:
+    """The container's argon2id parameters: None for production's; a module overrides this for cheaper ones."""
+    return None
+
+
+@pytest.fixture
+def container(settings: Settings, clock: Clock, argon2: PasswordHasher | None) -> Iterator[Container]:
+    c = bootstrap(settings, clock, argon2=argon2)
     yield c
     c.close()
 

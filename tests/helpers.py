@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 
 ADMIN_TOKEN = "test-admin-token"
@@ -37,6 +39,27 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
+
+
+# argon2id at its lowest cost, for tests that hash many secrets or instrument argon2 itself.
+CHEAP_ARGON2: dict[str, int] = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+class GatedArgon2(PasswordHasher):
+    """argon2id at its lowest cost whose verifies hold their thread until `release` is set; `entered` counts
+    the verifies that started, so a test knows when the secret-checking threads are all taken."""
+
+    def __init__(self) -> None:
+        super().__init__(**CHEAP_ARGON2)
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        self.entered = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Any:
+        with self._lock:
+            self.entered += 1
+        assert self.release.wait(10), "the test never released the gate"
+        return super().verify(hash, password)
 
 
 def server_now() -> datetime:
@@ -188,6 +211,12 @@ class ServerProcess:
 
     def admin(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server has used so far, all its threads (Linux /proc)."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def issue_token(self, seller_id: str = SELLER, application_id: str = APP, roles: list[str] | None = None) -> str:
         with self.admin() as admin:

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from argon2 import PasswordHasher
+
 from solicitations.adapters.clock import SystemClock
 from solicitations.adapters.mail.rendering import MailRenderer, sender_domain
 from solicitations.adapters.mail.transports import MaildirTransport, SmtpTransport
 from solicitations.adapters.metrics import PrometheusMetrics
 from solicitations.adapters.ratelimit.memory import InProcessBuckets
+from solicitations.adapters.secrets import Argon2Secrets
 from solicitations.adapters.store.sql import SqlStore
 from solicitations.config import Settings
 from solicitations.domain.messages import RetryPolicy
@@ -33,6 +36,7 @@ class Container:
     settings: Settings
     store: SqlStore
     clock: Clock  # the process's one source of business time
+    secrets: Argon2Secrets  # argon2 on its own bounded pool of threads, never on the event loop
     authenticator: Authenticator
     solicitations: SolicitationService
     admin: AdminService
@@ -46,9 +50,10 @@ class Container:
 
     async def aclose(self) -> None:
         await self.throttle.buckets.close()
-        self.store.close()
+        self.close()
 
     def close(self) -> None:
+        self.secrets.close()
         self.store.close()
 
 
@@ -72,9 +77,11 @@ def bootstrap(
     clock: Clock | None = None,
     migrate: bool = True,
     mail: Transport | None = None,
+    argon2: PasswordHasher | None = None,
 ) -> Container:
     """The container for one process. `clock` defaults to the wall clock (tests and the emulator pass theirs);
-    `mail` replaces the transport the settings choose (SMTP or Maildir), for tests that need failures."""
+    `mail` replaces the transport the settings choose (SMTP or Maildir), for tests that need failures;
+    `argon2` replaces argon2-cffi's production parameters (tests pass cheaper ones)."""
     settings = settings or Settings()
     clock = clock or SystemClock()
     store = SqlStore(
@@ -93,6 +100,7 @@ def bootstrap(
         buckets = RedisBuckets(settings.redis_url)
     else:
         buckets = InProcessBuckets()
+    secrets = Argon2Secrets(settings.secret_check_threads, settings.secret_check_waiting, argon2)
     renderer = MailRenderer(settings.public_url, settings.mail_from)
     metrics = PrometheusMetrics() if settings.metrics else None
     if metrics is not None:
@@ -103,11 +111,12 @@ def bootstrap(
         settings=settings,
         store=store,
         clock=clock,
+        secrets=secrets,
         authenticator=Authenticator(store, clock, cache_for),
         solicitations=SolicitationService(store, clock, sender_domain(settings.mail_from), observer),
         admin=AdminService(store, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
         throttle=Throttle(store, buckets, plans, clock, cache_for, observer),
-        identity=IdentityService(store, buckets, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
+        identity=IdentityService(store, buckets, secrets, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
         renderer=renderer,
         delivery=DeliveryService(
             store,

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         None, description="Override every operation's default rate (req/s), e.g. for test suites and benchmarks"
     )
     plan_burst: int | None = Field(None, description="Override every operation's default burst")
+    secret_check_threads: int = Field(
+        2, ge=1, description="Threads hashing client secrets and passwords (argon2id, ~150 ms and 64 MiB each)"
+    )
+    secret_check_waiting: int = Field(
+        32, ge=0, description="Secret checks that may wait for a thread; past that, 503 at once"
+    )
     max_body_bytes: int = Field(1024 * 1024, description="Larger request bodies get 413")
     access_log: bool = Field(True, description="One JSON log line per request")
     metrics: bool = Field(True, description="Count requests, latencies, 429s and outcomes, served at /metrics")

@@ -19,8 +19,7 @@ import pytest
 from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
-from helpers import ADMIN_TOKEN, OTHER_SELLER, SELLER, US, Clock, order_doc
-from solicitations.adapters import secrets as secret_hashing
+from helpers import ADMIN_TOKEN, CHEAP_ARGON2, OTHER_SELLER, SELLER, US, Clock, order_doc
 from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
 from solicitations.entrypoints.http.app import create_app
@@ -197,14 +196,14 @@ class Lwa:
         )
 
 
-# argon2id at its lowest cost, so the many hashes here stay fast; this test keeps the production parameters.
+CHEAP = PasswordHasher(**CHEAP_ARGON2)
 REAL_COST_TESTS = {"test_the_database_keeps_no_secret_in_clear"}
 
 
-@pytest.fixture(autouse=True)
-def cheap_argon2(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    if request.node.originalname not in REAL_COST_TESTS:
-        monkeypatch.setattr(secret_hashing, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+@pytest.fixture
+def argon2(request: pytest.FixtureRequest) -> PasswordHasher | None:
+    """argon2id at its lowest cost, so the many hashes here stay fast; REAL_COST_TESTS keep production's."""
+    return None if request.node.originalname in REAL_COST_TESTS else CHEAP
 
 
 @pytest.fixture
@@ -940,7 +939,7 @@ def test_logs_of_a_full_run_with_the_access_log_on_hold_no_secret(
         plan_burst=1000,
         token_cache_seconds=0.0,
     )
-    container = bootstrap(settings, Clock())
+    container = bootstrap(settings, Clock(), argon2=CHEAP)
     try:
         with TestClient(create_app(container), raise_server_exceptions=False) as client:
             lwa = Lwa(client, {"Authorization": f"Bearer {ADMIN_TOKEN}"})

@@ -2,6 +2,7 @@
 SQLite file; what they print is then used against the token endpoint of an app opened on the same file.
 """
 
+import asyncio
 import os
 import re
 import sqlite3
@@ -204,7 +205,7 @@ def test_sellers_put_with_a_password_enables_sign_in(db_url: str) -> None:
     with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
         assert password not in "\n".join(conn.iterdump())
     container = bootstrap(Settings(database_url=db_url))
-    created = container.identity.create_application({"name": "Sign-in App", "redirectUris": [REDIRECT]})
+    created = asyncio.run(container.identity.create_application({"name": "Sign-in App", "redirectUris": [REDIRECT]}))
     container.close()
     with service(db_url) as client:
         for given, status in (("wrong-password-1", 401), (password, 303)):

@@ -49,3 +49,7 @@ TOO_MANY_FAILURES = OAuthFailure(
     429, "invalid_client", "Too many failed client authentications for this client_id; retry later"
 )
 INVALID_BODY = OAuthFailure(400, "invalid_request", "The request body must be form-encoded or JSON")
+# Every secret-checking thread is busy and enough requests wait already (RFC 6749 §4.1.2.1's error code).
+CHECKS_BUSY = OAuthFailure(
+    503, "temporarily_unavailable", "Too many client authentications are in progress; retry shortly"
+)

@@ -3,7 +3,7 @@
 import asyncio
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -290,15 +290,20 @@ def plans_show(ctx: typer.Context, seller_id: str, application_id: str) -> None:
 
 
 def _run_admin(
-    ctx: typer.Context, action: Callable[[Container], str], *, creates_database: bool, refused_exit: int = 2
+    ctx: typer.Context,
+    action: Callable[[Container], str | Coroutine[Any, Any, str]],
+    *,
+    creates_database: bool,
+    refused_exit: int = 2,
 ) -> None:
-    """Run one operator action and print what it returns; Amazon-shaped refusals become a message and exit
-    code `refused_exit`."""
+    """Run one operator action and print what it returns, awaited when it is a coroutine (those that hash a
+    secret); Amazon-shaped refusals become a message and exit code `refused_exit`."""
     from solicitations.domain.errors import ApiError
 
     container = _container(ctx, creates_database=creates_database)
     try:
-        output = action(container)
+        result = action(container)
+        output = asyncio.run(result) if isinstance(result, Coroutine) else result
     except ApiError as error:
         typer.echo(f"{error.failure.message} {error.failure.details}".strip(), err=True)
         raise typer.Exit(refused_exit) from None
@@ -320,9 +325,9 @@ def apps_create(
     Creates the database if it does not exist: registering applications is a first step on a new store.
     """
 
-    def create(container: Container) -> str:
+    async def create(container: Container) -> str:
         body = {"name": name, "roles": role or ["Buyer Solicitation"], "redirectUris": redirect_uri or []}
-        created = container.identity.create_application(body)
+        created = await container.identity.create_application(body)
         return (
             f"application id:  {created.application.application_id}\n"
             f"client id:       {created.application.client_id}\n"
@@ -408,10 +413,10 @@ def sellers_put(
     """
     secret = typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
 
-    def put(container: Container) -> str:
+    async def put(container: Container) -> str:
         seller = container.admin.put_seller(seller_id, {"name": name, "marketplaceIds": marketplace_id or []})
         if secret is not None:
-            container.identity.set_password(seller.seller_id, secret)
+            await container.identity.set_password(seller.seller_id, secret)
         return f"{seller.seller_id} {seller.name}"
 
     _run_admin(ctx, put, creates_database=True)

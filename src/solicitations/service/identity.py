@@ -1,7 +1,8 @@
 """Login with Amazon, as the SP-API uses it: applications, seller authorizations, and the token grants.
 
 Refresh tokens, access tokens and authorization codes are random and high-entropy, so they are stored
-as sha256; client secrets and seller passwords get argon2 (adapters/secrets.py).
+as sha256; client secrets and seller passwords get a slow hash (the SecretHasher port, argon2 in
+adapters/secrets.py), awaited so that it never holds up the event loop.
 """
 
 import secrets
@@ -12,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from solicitations.adapters import tokens
-from solicitations.adapters.secrets import hash_secret, verify_secret
 from solicitations.domain import errors, oauth
 from solicitations.domain.oauth import OAuthError
 from solicitations.domain.usage_plans import UsagePlan
@@ -23,6 +23,7 @@ from solicitations.service.ports import (
     BucketKey,
     Buckets,
     Clock,
+    SecretHasher,
     Store,
 )
 
@@ -69,15 +70,18 @@ def _redirect_uris(value: object) -> tuple[str, ...]:
 
 
 class IdentityService:
-    def __init__(self, store: Store, buckets: Buckets, clock: Clock, access_ttl: timedelta) -> None:
+    def __init__(
+        self, store: Store, buckets: Buckets, hasher: SecretHasher, clock: Clock, access_ttl: timedelta
+    ) -> None:
         self._store = store
         self._buckets = buckets
+        self._hasher = hasher
         self._clock = clock
         self._access_ttl = access_ttl
 
     # Applications ---------------------------------------------------------------------------------
 
-    def create_application(self, body: object) -> NewCredentials:
+    async def create_application(self, body: object) -> NewCredentials:
         if not isinstance(body, Mapping):
             raise _invalid("the body must be a JSON object")
         name = body.get("name")
@@ -86,15 +90,16 @@ class IdentityService:
         roles = body.get("roles", ["Buyer Solicitation"])
         if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
             raise _invalid("roles must be a list of role names")
+        redirect_uris = _redirect_uris(body.get("redirectUris", []))  # a bad body costs no hash
         secret = oauth.CLIENT_SECRET_PREFIX + secrets.token_hex(32)
         application = Application(
             application_id=oauth.APPLICATION_ID_PREFIX + secrets.token_hex(16),
             name=name,
             roles=frozenset(roles),
             client_id=oauth.CLIENT_ID_PREFIX + secrets.token_hex(16),
-            secret_hash=hash_secret(secret),
+            secret_hash=await self._hasher.hash(secret),
             state="active",
-            redirect_uris=_redirect_uris(body.get("redirectUris", [])),
+            redirect_uris=redirect_uris,
         )
         with self._store.transaction() as uow:
             uow.add_application(application, self._clock())
@@ -108,9 +113,10 @@ class IdentityService:
         with self._store.transaction() as uow:
             return uow.find_application(application_id)
 
-    def rotate_secret(self, application_id: str) -> str:
+    async def rotate_secret(self, application_id: str) -> str:
         """A new client secret; the old one stops working at once. Apps made without a client id get one."""
         secret = oauth.CLIENT_SECRET_PREFIX + secrets.token_hex(32)
+        secret_hash = await self._hasher.hash(secret)  # before the transaction, which holds the write lock
         with self._store.transaction() as uow:
             application = uow.find_application(application_id)
             if application is None:
@@ -118,7 +124,7 @@ class IdentityService:
             if application.client_id is None:
                 details = "this application has no LWA client; create one with POST /admin/v1/applications"
                 raise errors.ApiError(errors.CONFLICT.with_details(details))
-            uow.update_application(application_id, secret_hash=hash_secret(secret))
+            uow.update_application(application_id, secret_hash=secret_hash)
         return secret
 
     def set_state(self, application_id: str, state: object) -> None:
@@ -184,7 +190,7 @@ class IdentityService:
         with self._store.transaction() as uow:
             application = uow.find_application_by_client_id(client_id)
         stored = application.secret_hash if application is not None else None
-        if not verify_secret(stored, client_secret) or application is None:
+        if not await self._hasher.verify(stored, client_secret) or application is None:
             await self._buckets.take(key, CLIENT_AUTH_FAILURES)
             raise OAuthError(oauth.INVALID_CLIENT)
         if application.state != "active":
@@ -232,16 +238,17 @@ class IdentityService:
 
     # The website authorization workflow -----------------------------------------------------------
 
-    def sign_in(self, seller_id: str, password: str) -> bool:
+    async def sign_in(self, seller_id: str, password: str) -> bool:
         with self._store.transaction() as uow:
             stored = uow.find_seller_password(seller_id[:_MAX_FIELD])
-        return verify_secret(stored, password)
+        return await self._hasher.verify(stored, password)
 
-    def set_password(self, seller_id: str, password: str) -> None:
+    async def set_password(self, seller_id: str, password: str) -> None:
         if len(password) < PASSWORD_MIN:
             raise _invalid(f"a password needs at least {PASSWORD_MIN} characters")
+        password_hash = await self._hasher.hash(password)  # before the transaction, which holds the write lock
         with self._store.transaction() as uow:
-            if not uow.set_seller_password(seller_id, hash_secret(password)):
+            if not uow.set_seller_password(seller_id, password_hash):
                 raise errors.not_found(f"seller {seller_id}")
 
     def consent_target(self, application_id: str, redirect_uri: str | None) -> tuple[Application, str]:

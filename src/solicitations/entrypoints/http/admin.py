@@ -16,7 +16,13 @@ from solicitations.entrypoints.http.requests import json_body
 from solicitations.entrypoints.http.routing import route
 from solicitations.service.admin import identifier, invalid, known_operation, message_document
 from solicitations.service.identity import PASSWORD_MIN
-from solicitations.service.ports import Application, BucketKey, BucketsUnavailable, StoreUnavailable
+from solicitations.service.ports import (
+    Application,
+    BucketKey,
+    BucketsUnavailable,
+    SecretHasherBusy,
+    StoreUnavailable,
+)
 
 Handler = Callable[[Request], Awaitable[Any]]
 MAX_LIST = 1000
@@ -42,6 +48,8 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
             except errors.ApiError as raised:
                 error = raised.failure
                 return rendering.error_response(error, request_id)
+            except SecretHasherBusy:
+                return rendering.error_response(errors.SERVICE_UNAVAILABLE, request_id, rendering.BUSY_RETRY_AFTER)
             except (StoreUnavailable, BucketsUnavailable):
                 return rendering.error_response(errors.SERVICE_UNAVAILABLE, request_id)
 
@@ -61,7 +69,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
             raise errors.ApiError(errors.INVALID_INPUT.with_details(details))
         seller = admin.put_seller(request.path_params["sellerId"], decoded)
         if password is not None:
-            identity.set_password(seller.seller_id, password)
+            await identity.set_password(seller.seller_id, password)
         return {
             "sellerId": seller.seller_id,
             "name": seller.name,
@@ -115,14 +123,14 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         }
 
     async def create_application(request: Request) -> Any:
-        created = identity.create_application(await body(request))
+        created = await identity.create_application(await body(request))
         return {**application_view(created.application), "clientSecret": created.client_secret}
 
     async def list_applications(request: Request) -> Any:
         return {"applications": [application_view(a) for a in identity.list_applications()]}
 
     async def rotate_secret(request: Request) -> Any:
-        return {"clientSecret": identity.rotate_secret(request.path_params["applicationId"])}
+        return {"clientSecret": await identity.rotate_secret(request.path_params["applicationId"])}
 
     async def set_state(request: Request) -> Any:
         decoded = await body(request)

@@ -19,10 +19,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from solicitations.domain import errors
-from solicitations.entrypoints.http.rendering import framework_error
+from solicitations.entrypoints.http.rendering import BUSY_RETRY_AFTER, framework_error
 from solicitations.entrypoints.http.routing import route
 from solicitations.service.identity import IdentityService
-from solicitations.service.ports import StoreUnavailable
+from solicitations.service.ports import SecretHasherBusy, StoreUnavailable
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
@@ -31,8 +31,9 @@ _CONSENT = "/apps/authorize/consent"
 _HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 
 
-def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(_templates.get_template(name).render(**context), status_code=status, headers=_HEADERS)
+def _page(name: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+    page = _templates.get_template(name).render(**context)
+    return HTMLResponse(page, status_code=status, headers={**_HEADERS, **(headers or {})})
 
 
 def _field(form: Any, name: str) -> str:
@@ -73,7 +74,7 @@ def consent_app(identity: IdentityService, session_secret: str) -> Starlette:
         if not target.startswith(_CONSENT + "?"):
             target = _CONSENT  # never an open redirect
         seller_id = _field(form, "seller_id")
-        if not identity.sign_in(seller_id, _field(form, "password")):
+        if not await identity.sign_in(seller_id, _field(form, "password")):
             return _page("signin.html", 401, next=target, error="The selling partner ID or password is wrong.")
         request.session.clear()
         request.session.update({"seller_id": seller_id, "csrf": secrets.token_urlsafe(24)})
@@ -97,7 +98,10 @@ def consent_app(identity: IdentityService, session_secret: str) -> Starlette:
             return _page("error.html", 400, message=error.failure.details or error.failure.message)
 
     async def unavailable(request: Request, exc: Exception) -> Response:
-        return _page("error.html", 503, message="The service is temporarily unavailable; try again shortly.")
+        retry_after = BUSY_RETRY_AFTER if isinstance(exc, SecretHasherBusy) else None
+        return _page(
+            "error.html", 503, retry_after, message="The service is temporarily unavailable; try again shortly."
+        )
 
     return Starlette(
         routes=[
@@ -113,5 +117,9 @@ def consent_app(identity: IdentityService, session_secret: str) -> Starlette:
                 same_site="lax",
             )
         ],
-        exception_handlers={StoreUnavailable: unavailable, HTTPException: framework_error},
+        exception_handlers={
+            StoreUnavailable: unavailable,
+            SecretHasherBusy: unavailable,
+            HTTPException: framework_error,
+        },
     )

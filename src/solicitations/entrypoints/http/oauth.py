@@ -11,11 +11,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from solicitations.domain import errors
-from solicitations.domain.oauth import INVALID_BODY, OAuthError, OAuthFailure
+from solicitations.domain.oauth import CHECKS_BUSY, INVALID_BODY, OAuthError, OAuthFailure
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.requests import read_body
 from solicitations.service.identity import IdentityService
-from solicitations.service.ports import BucketsUnavailable, StoreUnavailable
+from solicitations.service.ports import BucketsUnavailable, SecretHasherBusy, StoreUnavailable
 
 log = logging.getLogger("solicitations.oauth")
 _MAX_BODY = 64 * 1024
@@ -50,9 +50,9 @@ def _basic_credentials(header: str) -> dict[str, str]:
     return {"client_id": unquote(client_id), "client_secret": unquote(secret)}
 
 
-def _oauth_error(failure: OAuthFailure, request_id: str) -> Response:
+def _oauth_error(failure: OAuthFailure, request_id: str, headers: dict[str, str] | None = None) -> Response:
     body = {"error_description": failure.description, "error": failure.error}
-    return rendering.json_response(body, request_id, failure.status, headers=_NO_STORE)
+    return rendering.json_response(body, request_id, failure.status, headers={**_NO_STORE, **(headers or {})})
 
 
 def token_routes(identity: IdentityService) -> list[Route]:
@@ -72,6 +72,9 @@ def token_routes(identity: IdentityService) -> list[Route]:
             if error.failure.status == 401 and request.headers.get("authorization", "").lower().startswith("basic"):
                 response.headers["WWW-Authenticate"] = 'Basic realm="auth/o2/token"'  # RFC 6749 §5.2
             return response
+        except SecretHasherBusy:
+            log.warning("token request refused: secret checks at their limit", extra={"request_id": request_id})
+            return _oauth_error(CHECKS_BUSY, request_id, rendering.BUSY_RETRY_AFTER)
         except (StoreUnavailable, BucketsUnavailable):
             failure = OAuthFailure(503, "temporarily_unavailable", "The service is temporarily unavailable")
             return _oauth_error(failure, request_id)

@@ -31,6 +31,10 @@ _ERROR_TYPES = {
 }
 
 
+# Sent with the 503 that refuses a secret check past the limit: one check takes a fraction of a second.
+BUSY_RETRY_AFTER = {"Retry-After": "1"}
+
+
 # Request ids: a random UUID drawn once per process, its last 48 bits counting up from a random start.
 # Every id stays a fresh, well-formed UUID; drawing 16 random bytes per request cost ~5 % of a GET.
 _REQUEST_ID_PREFIX = str(uuid.uuid4())[:24]
