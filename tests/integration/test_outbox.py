@@ -7,6 +7,7 @@ fails as told; real SMTP and real processes are in tests/e2e.
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
@@ -288,6 +289,36 @@ def test_a_rendering_bug_is_retried_like_an_outage(solicited, container, transpo
     assert deliver(broken) == 1
     state = message_state(client, admin_headers)
     assert (state["state"], state["lastError"]) == ("pending", "internal error: RuntimeError")
+
+
+def test_emails_are_rendered_off_the_event_loop(solicited, container, transport) -> None:
+    """Rendering costs milliseconds of CPU: it must not run on the loop that answers API requests."""
+    threads: list[int] = []
+
+    class Watched(MailRenderer):
+        def render(self, *args: Any) -> EmailMessage:
+            threads.append(threading.get_ident())
+            return super().render(*args)
+
+    async def round_on_a_loop() -> int:
+        watched = DeliveryService(
+            container.store,
+            container.clock,
+            POLICY,
+            Watched("x", "a@b.c"),
+            transport,
+            "w",
+            10,
+            lambda: 0.5,
+            observer=Observer(),
+        )
+        threads.append(threading.get_ident())  # the loop's own thread, first
+        return await watched.deliver_due()
+
+    assert asyncio.run(round_on_a_loop()) == 1
+    loop_thread, rendered_on = threads
+    assert rendered_on != loop_thread
+    assert len(transport.sent) == 1
 
 
 def test_a_buyer_who_opts_out_before_delivery_gets_nothing(

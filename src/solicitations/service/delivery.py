@@ -143,8 +143,14 @@ class DeliveryService:
     async def _attempt(self, outgoing: Outgoing) -> MessageUpdate:
         message = outgoing.claimed
         try:
-            email = self._renderer.render(
-                outgoing.order, outgoing.seller_name, message.message_id, outgoing.opt_out_token, self._clock()
+            # Rendering (Jinja2, Babel: ~5 ms of CPU per email here) runs in a thread, off the API's event loop.
+            email = await asyncio.to_thread(
+                self._renderer.render,
+                outgoing.order,
+                outgoing.seller_name,
+                message.message_id,
+                outgoing.opt_out_token,
+                self._clock(),
             )
             await self._transport.send(email)
         except DeliveryFailed as failure:
