@@ -49,10 +49,18 @@ def _redis_key(key: BucketKey) -> str:
 
 
 class RedisBuckets:
-    def __init__(self, url: str, timeout: float = 0.5) -> None:
-        self._client = aioredis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
+    def __init__(self, url: str, timeout: float = 0.5, max_connections: int = 64) -> None:
+        # A blocking pool: a burst of more concurrent requests than connections waits its turn (up to `timeout`)
+        # instead of failing; redis-py's default pool refuses the 101st concurrent command with an error.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry_on_timeout=False,
         )
+        self._client = aioredis.Redis.from_pool(pool)
         self._script = self._client.register_script(_TAKE)
 
     async def _run(self, key: BucketKey, plan: UsagePlan, cost: int) -> tuple[bool, int]:
