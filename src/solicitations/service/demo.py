@@ -4,6 +4,7 @@ Dates are relative to now, so the eligible orders stay eligible however late the
 Seeding again updates the same rows: it is idempotent.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -96,7 +97,10 @@ def seed(store: Store, admin: AdminService, solicitations: SolicitationService, 
     if solicited is not None and solicited.solicitation is None:
         caller = store.find_caller(token_hash(ACCESS_TOKEN))
         assert caller is not None
-        solicitations.solicit(
-            caller, ALREADY_SOLICITED, "ATVPDKIKX0DER", PRODUCT_REVIEW_AND_SELLER_FEEDBACK.name, "demo-seed"
+        # Seeding runs before the server's loop starts: a loop of its own runs the one POST path there is.
+        asyncio.run(
+            solicitations.solicit(
+                caller, ALREADY_SOLICITED, "ATVPDKIKX0DER", PRODUCT_REVIEW_AND_SELLER_FEEDBACK.name, "demo-seed"
+            )
         )
     return [DemoOrder(o.amazon_order_id, o.marketplace_id, why) for o, why in _orders(now)]

@@ -1,6 +1,7 @@
 """The two Solicitations API operations as use cases."""
 
 from collections.abc import Callable
+from functools import partial
 
 from solicitations.domain import errors
 from solicitations.domain.actions import ACTIONS, Action
@@ -10,7 +11,7 @@ from solicitations.domain.messages import message_id
 from solicitations.domain.orders import could_exist
 from solicitations.domain.usage_plans import CREATE_REVIEW_SOLICITATION, GET_ACTIONS
 from solicitations.service.observing import Observer
-from solicitations.service.ports import Clock, Solicitation, Store, StoredOrder
+from solicitations.service.ports import Clock, Solicitation, Store, StoredOrder, UnitOfWork
 
 ELIGIBLE = "eligible"  # the outcome label of an order that may be solicited
 
@@ -29,6 +30,14 @@ def _visible(stored: StoredOrder | None, caller: Caller, marketplace_id: str | N
     ):
         raise errors.ApiError(errors.NOT_FOUND)
     return stored
+
+
+class _Refused(errors.ApiError):
+    """A 403 that still carries its reason, to be counted on the event loop once the transaction is over."""
+
+    def __init__(self, reason: Ineligible) -> None:
+        super().__init__(refusal(reason))
+        self.reason = reason
 
 
 class SolicitationService:
@@ -50,32 +59,50 @@ class SolicitationService:
         _visible(find_order(self._store.find_order, amazon_order_id), caller, None)
         return ACTIONS[action_name]
 
-    def solicit(
+    async def solicit(
         self, caller: Caller, amazon_order_id: str, marketplace_id: str, action_name: str, request_id: str
     ) -> Solicitation:
         """createProductReviewAndSellerFeedbackSolicitation: record the one solicitation of an order.
 
-        Its email is queued in the same transaction (the outbox), so a 201 always has a message behind it.
+        Its email is queued in the same transaction (the outbox), so a 201 always has a message behind it. The
+        transaction runs off the event loop (the store decides where); the outcome is counted back on the loop,
+        once the answer is known, since the observer's counters belong to the loop's thread.
         """
-        with self._store.transaction() as uow:
-            stored = _visible(find_order(uow.find_order, amazon_order_id), caller, marketplace_id)
-            now = self._clock()
-            reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
-            if reason is not None:
-                self._observer.assessed(CREATE_REVIEW_SOLICITATION, reason)
-                raise errors.ApiError(refusal(reason))
-            solicitation = Solicitation(
-                amazon_order_id=amazon_order_id,
-                action=action_name,
-                seller_id=caller.seller_id,
-                application_id=caller.application_id,
-                marketplace_id=marketplace_id,
-                created_at=now,
-                request_id=request_id,
+        try:
+            solicitation = await self._store.write(
+                partial(self._record, caller, amazon_order_id, marketplace_id, action_name, request_id)
             )
-            if not uow.add_solicitation(solicitation):
-                self._observer.assessed(CREATE_REVIEW_SOLICITATION, Ineligible.ALREADY_SOLICITED)
-                raise errors.ApiError(errors.NOT_AVAILABLE)  # another node recorded it first
-            uow.add_message(amazon_order_id, message_id(amazon_order_id, self._mail_domain), now)
+        except _Refused as refused:
+            self._observer.assessed(CREATE_REVIEW_SOLICITATION, refused.reason)
+            raise
         self._observer.assessed(CREATE_REVIEW_SOLICITATION, ELIGIBLE)  # counted once committed
+        return solicitation
+
+    def _record(
+        self,
+        caller: Caller,
+        amazon_order_id: str,
+        marketplace_id: str,
+        action_name: str,
+        request_id: str,
+        uow: UnitOfWork,
+    ) -> Solicitation:
+        """The POST's transaction body, plain and synchronous: it runs in the store's writer thread."""
+        stored = _visible(find_order(uow.find_order, amazon_order_id), caller, marketplace_id)
+        now = self._clock()
+        reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
+        if reason is not None:
+            raise _Refused(reason)
+        solicitation = Solicitation(
+            amazon_order_id=amazon_order_id,
+            action=action_name,
+            seller_id=caller.seller_id,
+            application_id=caller.application_id,
+            marketplace_id=marketplace_id,
+            created_at=now,
+            request_id=request_id,
+        )
+        if not uow.add_solicitation(solicitation):
+            raise _Refused(Ineligible.ALREADY_SOLICITED)  # another node recorded it first
+        uow.add_message(amazon_order_id, message_id(amazon_order_id, self._mail_domain), now)
         return solicitation
