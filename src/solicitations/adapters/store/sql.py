@@ -757,6 +757,11 @@ class SqlStore:
             return self._committer.submit(work)
         return asyncio.get_running_loop().run_in_executor(self._writers(), self._write_now, work)
 
+    @property
+    def write_batches(self) -> int | None:
+        """Transactions the group committer has committed (None off SQLite): for tests and benchmarks."""
+        return None if self._committer is None else self._committer.batches
+
     def _write_now(self, work: Callable[[UnitOfWork], R]) -> R:
         with self.transaction() as uow:
             return work(uow)
