@@ -18,12 +18,13 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from helpers import APP, SELLER, US, ServerProcess, fresh_database_url, order_doc, sample, server_now
+from helpers import APP, SELLER, T0, US, ServerProcess, fresh_database_url, order_doc, sample, server_now
 from solicitations.adapters.store.sql import SqlStore
 from solicitations.bootstrap import Container
 from solicitations.domain.orders import order_from_document
 from solicitations.entrypoints.http.app import create_app
 from solicitations.service.observing import Observer
+from solicitations.service.ports import Solicitation
 from solicitations.service.solicitations import SolicitationService
 
 ACTION = "productReviewAndSellerFeedback"
@@ -270,3 +271,51 @@ def test_a_201_survives_a_crash_in_the_middle_of_a_burst(tmp_path: Path) -> None
                 assert described["message"] is not None, order_id
     finally:
         restarted.stop()
+
+
+@pytest.mark.sqlite_only
+def test_in_a_shared_batch_a_failing_request_undoes_only_its_own_rows(tmp_path: Path) -> None:
+    """Real SQLite savepoints: three requests queued behind one that holds the writer commit together; the
+    one that raises after inserting keeps none of its rows, the others keep theirs."""
+    store = SqlStore(fresh_database_url(tmp_path, postgres=False))
+    store.migrate()
+    orders = ["111-8500000-0000001", "111-8500000-0000002", "111-8500000-0000003"]
+    put_orders(store, orders, T0)
+    entered, opened = threading.Event(), threading.Event()
+
+    def hold(uow: Any) -> None:
+        entered.set()
+        opened.wait(10)
+
+    def record(order_id: str, *, fail: bool = False) -> Any:
+        def work(uow: Any) -> str:
+            assert uow.add_solicitation(Solicitation(order_id, ACTION, SELLER, APP, US, T0, order_id))
+            uow.add_message(order_id, f"<{order_id}@example.com>", T0)
+            if fail:
+                raise RuntimeError("a bug after the inserts")
+            return order_id
+
+        return work
+
+    async def scenario() -> list[Any]:
+        first = store.write(hold)
+        await asyncio.to_thread(entered.wait, 10)
+        works = [record(orders[0]), record(orders[1], fail=True), record(orders[2])]
+        queued = [store.write(work) for work in works]
+        opened.set()
+        return await asyncio.gather(first, *queued, return_exceptions=True)
+
+    try:
+        _, kept, failed, also_kept = asyncio.run(scenario())
+        assert (kept, also_kept) == (orders[0], orders[2])
+        assert isinstance(failed, RuntimeError)
+        assert store.write_batches == 2
+        for order_id, stands in zip(orders, (True, False, True), strict=True):
+            stored = store.find_order(order_id)
+            assert stored is not None
+            assert (stored.solicitation is not None, store.find_message_for_order(order_id) is not None) == (
+                stands,
+                stands,
+            )
+    finally:
+        store.close()

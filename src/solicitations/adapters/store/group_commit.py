@@ -73,7 +73,7 @@ class GroupCommitter:
         self._queue: deque[_Request] = deque()
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._closing = False
+        self._stop = threading.Event()  # the running writer's own: a writer started after a close has another
         self.batches = 0  # transactions committed, for tests and benchmarks
 
     def submit(self, work: Callable[[UnitOfWork], R]) -> "asyncio.Future[R]":
@@ -84,8 +84,8 @@ class GroupCommitter:
             if len(self._queue) >= self._max_queued:
                 raise StoreUnavailable("write queue full")
             if self._thread is None:
-                self._closing = False
-                self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+                self._stop = threading.Event()
+                self._thread = threading.Thread(target=self._run, args=(self._stop,), name="store-writer", daemon=True)
                 self._thread.start()
             self._queue.append(_Request(work, loop, future))
             self._ready.notify()
@@ -98,19 +98,19 @@ class GroupCommitter:
             thread, self._thread = self._thread, None
             if thread is None:
                 return
-            self._closing = True
+            self._stop.set()
             queued = list(self._queue)
             self._queue.clear()
             self._ready.notify()
         self._answer([(request, False, StoreUnavailable("store closed")) for request in queued])
         thread.join()
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         while True:
             with self._ready:
-                while not self._queue and not self._closing:
+                while not self._queue and not stop.is_set():
                     self._ready.wait()
-                if self._closing:
+                if stop.is_set():
                     return
                 batch = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_batch))]
             self._answer(self._commit(batch))
