@@ -1,10 +1,13 @@
 """The store on SQLAlchemy Core: SQLite (WAL) by default, any SQLAlchemy URL in principle.
 
-Writes go through Core inside one transaction per use case. The hot statements (one order joined with
-its solicitation; the solicitation's insert) are Core statements compiled once and run straight on the
-DBAPI connection: SQLAlchemy's per-call overhead costs about a third of the GET budget (a point query
-through `Connection.execute` ran at 10k req/s against 14k through the DBAPI cursor, in a prototype of the
-GET) and, building and caching the insert, most of a POST's CPU (bench/asgi_cost.py).
+Writes go through Core inside one transaction per use case; the POST's goes through `write`, off the
+event loop (on SQLite committed in groups by group_commit.py, on PostgreSQL in a thread pool).
+
+The hot statements (one order joined with its solicitation; the solicitation's insert) are Core statements
+compiled once and run straight on the DBAPI connection: SQLAlchemy's per-call overhead costs about a third
+of the GET budget (a point query through `Connection.execute` ran at 10k req/s against 14k through the
+DBAPI cursor, in a prototype of the GET) and, building and caching the insert, most of a POST's CPU
+(bench/asgi_cost.py).
 """
 
 import asyncio
