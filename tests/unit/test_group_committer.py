@@ -84,7 +84,7 @@ def store() -> FakeStore:
 
 @pytest.fixture
 def committer(store: FakeStore) -> Iterator[GroupCommitter]:
-    committer = GroupCommitter(store.begin, ())
+    committer = GroupCommitter(store.begin, (), patience=60)
     yield committer
     committer.close()
 
@@ -164,7 +164,7 @@ def test_a_cancelled_request_leaves_the_writer_answering_the_others(store, commi
 
 
 def test_a_full_queue_is_refused_at_once(store) -> None:
-    committer = GroupCommitter(store.begin, (), max_queued=1)
+    committer = GroupCommitter(store.begin, (), patience=60, max_queued=1)
 
     async def scenario() -> None:
         gate = Gate()
@@ -179,3 +179,28 @@ def test_a_full_queue_is_refused_at_once(store) -> None:
         asyncio.run(scenario())
     finally:
         committer.close()
+
+
+def test_a_request_queued_past_the_busy_timeout_is_refused_rather_than_made_to_wait_again(store) -> None:
+    """Batch 1 holds the writer (as a lock held elsewhere would, up to the busy timeout): what queued behind
+    it for longer than that gets StoreUnavailable; what queued later still gets its batch."""
+    now = [0.0]
+    committer = GroupCommitter(store.begin, (), patience=5.0, monotonic=lambda: now[0])
+
+    async def scenario() -> list[Any]:
+        gate = Gate()
+        first = await held(committer, gate)
+        old = committer.submit(write("old"))
+        now[0] = 4.0
+        young = committer.submit(write("young"))
+        now[0] = 5.5  # `old` has waited 5.5 s, `young` 1.5 s
+        gate.opened.set()
+        return await asyncio.gather(first, old, young, return_exceptions=True)
+
+    try:
+        first, old, young = asyncio.run(scenario())
+    finally:
+        committer.close()
+    assert (first, young) == ("gate done", "young")
+    assert isinstance(old, StoreUnavailable)
+    assert store.committed == [["gate"], ["young"]]

@@ -7,6 +7,10 @@ COMMIT, one fsync. Each request's work runs inside its own SAVEPOINT, so its ref
 its own writes only; the store's own failures (lock not taken within the busy timeout, a failed COMMIT, a
 disk error mid-batch) fail every request of the batch with StoreUnavailable, since none of it committed.
 
+A request that waited in the queue longer than `patience` (the busy timeout: batches before it were stuck
+on another process's lock) is answered StoreUnavailable instead of waiting for yet another BEGIN, so no
+request waits much beyond twice the busy timeout however long the queue grew behind a held lock.
+
 A request is answered only after its batch's COMMIT returned, on the loop it came from, through
 `call_soon_threadsafe`: the loop never waits on the database, and a 201 is never lost to a crash.
 """
@@ -14,6 +18,7 @@ A request is answered only after its batch's COMMIT returned, on the loop it cam
 import asyncio
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -42,6 +47,7 @@ class _Request:
     work: Callable[[UnitOfWork], Any]
     loop: asyncio.AbstractEventLoop
     future: "asyncio.Future[Any]"
+    queued_at: float
 
 
 def _settle(outcomes: list[tuple["asyncio.Future[Any]", bool, Any]]) -> None:
@@ -63,10 +69,14 @@ class GroupCommitter:
         begin: Callable[[], AbstractContextManager[Batch]],
         store_errors: tuple[type[BaseException], ...],
         *,
+        patience: float,
         max_batch: int = MAX_BATCH,
         max_queued: int = MAX_QUEUED,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._begin = begin
+        self._patience = patience
+        self._monotonic = monotonic
         self._store_errors: tuple[type[BaseException], ...] = (StoreUnavailable, *store_errors)
         self._max_batch = max_batch
         self._max_queued = max_queued
@@ -87,7 +97,7 @@ class GroupCommitter:
                 self._stop = threading.Event()
                 self._thread = threading.Thread(target=self._run, args=(self._stop,), name="store-writer", daemon=True)
                 self._thread.start()
-            self._queue.append(_Request(work, loop, future))
+            self._queue.append(_Request(work, loop, future, self._monotonic()))
             self._ready.notify()
         return future
 
@@ -113,7 +123,15 @@ class GroupCommitter:
                 if stop.is_set():
                     return
                 batch = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_batch))]
-            self._answer(self._commit(batch))
+            now = self._monotonic()
+            expired = [request for request in batch if now - request.queued_at >= self._patience]
+            if expired:
+                self._answer(
+                    [(request, False, StoreUnavailable("waited past the busy timeout")) for request in expired]
+                )
+                batch = [request for request in batch if now - request.queued_at < self._patience]
+            if batch:
+                self._answer(self._commit(batch))
 
     def _commit(self, batch: list[_Request]) -> list[tuple[_Request, bool, Any]]:
         """Run the batch in one transaction; each request's outcome, valid only because the COMMIT returned."""

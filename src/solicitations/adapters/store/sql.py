@@ -714,7 +714,11 @@ class SqlStore:
         self._local = threading.local()
         # Where POSTs' transactions run, off the event loop: SQLite's one writer commits them in groups (one
         # fsync per batch); on PostgreSQL, threads as many as the pool's connections, a transaction each.
-        self._committer = GroupCommitter(self.transaction, self._store_errors) if self.dialect == "sqlite" else None
+        self._committer = (
+            GroupCommitter(self.transaction, self._store_errors, patience=busy_timeout_ms / 1000)
+            if self.dialect == "sqlite"
+            else None
+        )
         self._pool_size = pool_size
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
