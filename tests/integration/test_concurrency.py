@@ -1,7 +1,8 @@
 """Once per order under real concurrency.
 
 Many clients at once against several `solicitations serve` processes on one database (a SQLite file; a
-PostgreSQL database): each process runs `solicit()` one request at a time, so only processes race. Each
+PostgreSQL database): requests race inside each process (a batch of savepoints on SQLite, a thread each on
+PostgreSQL) and across processes (each its own transactions on the one database). Each
 storm proves its requests overlapped, from the clients' clocks and from the servers' own access logs,
 so a storm that happened to run one request after another cannot pass for a race.
 

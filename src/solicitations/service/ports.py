@@ -1,16 +1,18 @@
 """What the use cases need from the world, as protocols the adapters fulfil."""
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from solicitations.domain.callers import Caller
 from solicitations.domain.messages import MessageState
 from solicitations.domain.orders import Order
 from solicitations.domain.usage_plans import Decision, UsagePlan
+
+R = TypeVar("R")
 
 
 class Clock(Protocol):
@@ -255,6 +257,11 @@ class UnitOfWork(Protocol):
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[UnitOfWork]:
         """A write transaction that takes the write lock up front, so concurrent writers queue."""
+        ...
+
+    def write(self, work: Callable[[UnitOfWork], R]) -> Awaitable[R]:
+        """Run `work` in a write transaction off the event loop; await its result (or its exception) once
+        committed. Must be awaited on the loop that asked: the caller's loop never waits on the database."""
         ...
 
     def find_order(self, amazon_order_id: str) -> StoredOrder | None:

@@ -1,6 +1,7 @@
 """The two Solicitations API operations as use cases."""
 
 from collections.abc import Callable
+from functools import partial
 
 from solicitations.domain import errors
 from solicitations.domain.actions import ACTIONS, Action
@@ -41,6 +42,14 @@ def _visible(stored: StoredOrder | None, caller: Caller, marketplace_id: str | N
     return stored
 
 
+class _Refused(errors.ApiError):
+    """A 403 that still carries its reason, to be counted on the event loop once the transaction is over."""
+
+    def __init__(self, reason: Ineligible) -> None:
+        super().__init__(refusal(reason))
+        self.reason = reason
+
+
 class SolicitationService:
     def __init__(self, store: Store, clock: Clock, mail_domain: str, observer: Observer | None = None) -> None:
         self._store = store
@@ -60,28 +69,49 @@ class SolicitationService:
         _visible(find_order(self._store.find_order, amazon_order_id), caller, None)
         return ACTIONS[action_name]
 
-    def solicit(
+    async def solicit(
         self, caller: Caller, amazon_order_id: str, marketplace_id: str, action_name: str, request_id: str
     ) -> Solicitation:
-        """createProductReviewAndSellerFeedbackSolicitation: record the one solicitation of an order (and its email)."""
-        with self._store.transaction() as uow:
-            stored = _visible(find_order(uow.find_order, amazon_order_id), caller, marketplace_id)
-            now = self._clock()
-            reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
-            if reason is not None:
-                self._observer.assessed(CREATE_REVIEW_SOLICITATION, reason)
-                raise errors.ApiError(refusal(reason))
-            solicitation = Solicitation(
-                amazon_order_id=amazon_order_id,
-                action=action_name,
-                seller_id=caller.seller_id,
-                application_id=caller.application_id,
-                marketplace_id=marketplace_id,
-                created_at=now,
-                request_id=request_id,
+        """createProductReviewAndSellerFeedbackSolicitation: record the one solicitation of an order.
+
+        Its email is queued in the same transaction (the outbox), so a 201 always has a message behind it. The
+        transaction runs off the event loop (the store decides where); the outcome is counted back on the loop,
+        once the answer is known, since the observer's counters belong to the loop's thread.
+        """
+        try:
+            solicitation = await self._store.write(
+                partial(self._record, caller, amazon_order_id, marketplace_id, action_name, request_id)
             )
-            if not record(uow, solicitation, self._mail_domain):
-                self._observer.assessed(CREATE_REVIEW_SOLICITATION, Ineligible.ALREADY_SOLICITED)
-                raise errors.ApiError(errors.NOT_AVAILABLE)  # another node recorded it first
+        except _Refused as refused:
+            self._observer.assessed(CREATE_REVIEW_SOLICITATION, refused.reason)
+            raise
         self._observer.assessed(CREATE_REVIEW_SOLICITATION, ELIGIBLE)  # counted once committed
+        return solicitation
+
+    def _record(
+        self,
+        caller: Caller,
+        amazon_order_id: str,
+        marketplace_id: str,
+        action_name: str,
+        request_id: str,
+        uow: UnitOfWork,
+    ) -> Solicitation:
+        """The POST's transaction body, plain and synchronous: it runs in the store's writer thread."""
+        stored = _visible(find_order(uow.find_order, amazon_order_id), caller, marketplace_id)
+        now = self._clock()
+        reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
+        if reason is not None:
+            raise _Refused(reason)
+        solicitation = Solicitation(
+            amazon_order_id=amazon_order_id,
+            action=action_name,
+            seller_id=caller.seller_id,
+            application_id=caller.application_id,
+            marketplace_id=marketplace_id,
+            created_at=now,
+            request_id=request_id,
+        )
+        if not record(uow, solicitation, self._mail_domain):
+            raise _Refused(Ineligible.ALREADY_SOLICITED)  # another node recorded it first
         return solicitation

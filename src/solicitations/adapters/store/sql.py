@@ -1,16 +1,21 @@
 """The store on SQLAlchemy Core: SQLite (WAL) by default, any SQLAlchemy URL in principle.
 
-Writes go through Core inside one transaction per use case. The hot statements (one order joined with
-its solicitation; the solicitation's insert) are Core statements compiled once and run straight on the
-DBAPI connection: SQLAlchemy's per-call overhead costs about a third of the GET budget (a point query
-through `Connection.execute` ran at 10k req/s against 14k through the DBAPI cursor, in a prototype of the
-GET) and, building and caching the insert, most of a POST's CPU (bench/asgi_cost.py).
+Writes go through Core inside one transaction per use case; the POST's goes through `write`, off the
+event loop (on SQLite committed in groups by group_commit.py, on PostgreSQL in a thread pool).
+
+The hot statements (one order joined with its solicitation; the solicitation's insert) are Core statements
+compiled once and run straight on the DBAPI connection: SQLAlchemy's per-call overhead costs about a third
+of the GET budget (a point query through `Connection.execute` ran at 10k req/s against 14k through the
+DBAPI cursor, in a prototype of the GET) and, building and caching the insert, most of a POST's CPU
+(bench/asgi_cost.py).
 """
 
+import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +29,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from solicitations.adapters.store import schema
+from solicitations.adapters.store.group_commit import GroupCommitter
 from solicitations.adapters.store.migrate import is_current, upgrade
 from solicitations.domain.callers import Caller
 from solicitations.domain.messages import MessageState, buyer_key
@@ -43,6 +49,7 @@ from solicitations.service.ports import (
     Solicitation,
     StoredOrder,
     StoreUnavailable,
+    UnitOfWork,
 )
 
 P = ParamSpec("P")
@@ -318,6 +325,22 @@ class SqlTransaction:
         self._conn = conn
         self._statements = statements
         self._insert = statements.insert
+
+    @contextmanager
+    def savepoint(self) -> Iterator["SqlTransaction"]:
+        """One request's share of a group commit: released when the block ends, undone when it raises."""
+        cursor = self._conn.connection.cursor()
+        try:
+            cursor.execute("SAVEPOINT request")
+            try:
+                yield self
+            except BaseException:
+                cursor.execute("ROLLBACK TO request")
+                cursor.execute("RELEASE request")
+                raise
+            cursor.execute("RELEASE request")
+        finally:
+            cursor.close()
 
     def _run(self, query: _Prepared, values: dict[str, Any]) -> Any:
         """A hot statement on this transaction's DBAPI connection; the cursor, executed."""
@@ -708,11 +731,24 @@ class SqlStore:
         # Writers take SQLite's write lock at BEGIN, so two writers never deadlock upgrading a read lock.
         self._writer = self.engine.execution_options(begin_immediate=True)
         self._statements = _Statements(self.engine)
-        self._driver_errors = (
+        self._store_errors = (
+            sa_exc.OperationalError,
+            sa_exc.InterfaceError,
+            sa_exc.TimeoutError,
             self.engine.dialect.loaded_dbapi.OperationalError,
             self.engine.dialect.loaded_dbapi.InterfaceError,
         )
         self._local = threading.local()
+        # Where POSTs' transactions run, off the event loop: SQLite's one writer commits them in groups (one
+        # fsync per batch); on PostgreSQL, threads as many as the pool's connections, a transaction each.
+        self._committer = (
+            GroupCommitter(self.transaction, self._store_errors, patience=busy_timeout_ms / 1000)
+            if self.dialect == "sqlite"
+            else None
+        )
+        self._pool_size = pool_size
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
 
     def _configure_sqlite(self, synchronous: str, busy_timeout_ms: int) -> None:
         if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
@@ -747,8 +783,28 @@ class SqlStore:
         try:
             with self._writer.begin() as conn:
                 yield SqlTransaction(conn, self._statements)
-        except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, *self._driver_errors) as exc:
+        except self._store_errors as exc:
             raise StoreUnavailable(type(exc).__name__) from exc
+
+    def write(self, work: Callable[[UnitOfWork], R]) -> Awaitable[R]:
+        if self._committer is not None:
+            return self._committer.submit(work)
+        return asyncio.get_running_loop().run_in_executor(self._writers(), self._write_now, work)
+
+    @property
+    def write_batches(self) -> int | None:
+        """Transactions the group committer has committed (None off SQLite): for tests and benchmarks."""
+        return None if self._committer is None else self._committer.batches
+
+    def _write_now(self, work: Callable[[UnitOfWork], R]) -> R:
+        with self.transaction() as uow:
+            return work(uow)
+
+    def _writers(self) -> ThreadPoolExecutor:
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self._pool_size, thread_name_prefix="store-write")
+            return self._executor
 
     def _reader(self) -> Any:
         conn = getattr(self._local, "conn", None)
@@ -842,5 +898,12 @@ class SqlStore:
             return is_current(conn)
 
     def close(self) -> None:
+        """Finish the writes in flight, fail queued ones, close every connection; a later call reopens."""
+        if self._committer is not None:
+            self._committer.close()
+        with self._executor_lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
         self._drop_reader()
         self.engine.dispose()

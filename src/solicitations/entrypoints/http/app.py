@@ -118,7 +118,7 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
     async def create_solicitation(request: Request, caller: Caller, request_id: str) -> Response:
         marketplace = marketplace_id(request)
         await json_body(request, settings.max_body_bytes)  # must be readable; its fields are ignored
-        service.solicit(
+        await service.solicit(
             caller,
             request.path_params["amazonOrderId"],
             marketplace,
