@@ -71,6 +71,19 @@ def test_the_maildir_gets_one_file_per_message(tmp_path: Path) -> None:
     assert stored == ["buyer@example.com", "other@example.com"]
 
 
+def test_concurrent_first_sends_into_a_new_maildir_all_land(tmp_path: Path) -> None:
+    """The worker sends a batch at once; the first batch into a Maildir that does not exist yet must not race."""
+
+    async def first_batch() -> None:
+        for trial in range(20):
+            transport = MaildirTransport(tmp_path / f"mail-{trial}")
+            await asyncio.gather(*(transport.send(message(f"b{i}@example.com")) for i in range(8)))
+
+    asyncio.run(first_batch())
+    for trial in range(20):
+        assert len(mailbox.Maildir(tmp_path / f"mail-{trial}", create=False)) == 8
+
+
 def test_a_maildir_that_cannot_be_written_is_transient(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")

@@ -90,7 +90,11 @@ class MaildirTransport:
         self._path = path
 
     def _add(self, message: EmailMessage) -> None:
-        mailbox.Maildir(self._path, create=True).add(message)
+        # Concurrent first sends would race mailbox.Maildir's own creation (FileExistsError): make the three
+        # folders idempotently first, then open it as an existing Maildir.
+        for folder in ("tmp", "new", "cur"):
+            (self._path / folder).mkdir(mode=0o700, parents=True, exist_ok=True)
+        mailbox.Maildir(self._path, create=False).add(message)
 
     async def send(self, message: EmailMessage) -> None:
         try:
