@@ -49,9 +49,11 @@ def _redis_key(key: BucketKey) -> str:
 
 
 class RedisBuckets:
-    def __init__(self, url: str, timeout: float = 0.5, max_connections: int = 64) -> None:
+    def __init__(self, url: str, timeout: float = 0.5, max_connections: int = 16) -> None:
         # A blocking pool: a burst of more concurrent requests than connections waits its turn (up to `timeout`)
-        # instead of failing; redis-py's default pool refuses the 101st concurrent command with an error.
+        # instead of failing; redis-py's default pool refuses the 101st concurrent command with an error. A few
+        # connections carry a node's bucket traffic (one short Lua step each), and few connects at once keep a
+        # cold burst within the connect timeout.
         pool = aioredis.BlockingConnectionPool.from_url(
             url,
             max_connections=max_connections,
