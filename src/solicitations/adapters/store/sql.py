@@ -720,8 +720,8 @@ class SqlStore:
         self.url = url
         if url.startswith("postgresql"):
             # psycopg 3: a maintained, synchronous driver, which is what this store's inline calls want.
-            # Each reader thread keeps a connection of its own (up to pool_size of them); writers, the worker
-            # and the rest share pool_size more and as many overflow, as before the readers had threads.
+            # Each reader thread keeps a connection of its own (up to pool_size of them); the writers, the
+            # worker and the rest keep the pool_size connections and pool_size overflow they had before.
             self.engine = create_engine(
                 url,
                 pool_size=pool_size,
