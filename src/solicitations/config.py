@@ -8,7 +8,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOLICITATIONS_", extra="ignore")
 
     database_url: str = Field("sqlite:///./solicitations.db", description="SQLAlchemy URL of the store")
-    database_pool_size: int = Field(10, description="PostgreSQL connections per process (and as many overflow)")
+    database_pool_size: int = Field(
+        10,
+        description="PostgreSQL reader threads and pooled connections per process; up to three times as many "
+        "connections in all, one kept by each reader thread",
+    )
     statement_timeout_ms: int = Field(5000, description="PostgreSQL statement and connect timeout")
     sqlite_synchronous: str = Field(
         "FULL", description="SQLite PRAGMA synchronous: FULL survives power loss; NORMAL is faster"

@@ -1,6 +1,7 @@
 """The command line in-process (typer's CliRunner) on real databases: which database it opens, which it refuses
 to create, what a missing id is called, and whose clock it reads."""
 
+import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -172,10 +173,10 @@ def test_the_cli_reads_the_clock_it_is_handed(database_url: str, container: Cont
     token = issued.stdout.strip()
     ttl = timedelta(seconds=container.settings.access_token_ttl_seconds)
     clock.advance(ttl - timedelta(seconds=1))
-    assert container.authenticator.authenticate(token).seller_id == SELLER
+    assert asyncio.run(container.authenticator.authenticate(token)).seller_id == SELLER
     clock.advance(timedelta(seconds=1))
     with pytest.raises(ApiError):
-        container.authenticator.authenticate(token)
+        asyncio.run(container.authenticator.authenticate(token))
 
 
 def test_without_a_clock_handed_in_the_cli_reads_the_system_clock() -> None:

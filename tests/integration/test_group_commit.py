@@ -155,7 +155,7 @@ def test_outcomes_are_reported_on_the_event_loop_thread(container, clock, access
     """The observer's counters are not thread-safe: every outcome is counted on the loop, never in the writer."""
     order_id = "111-8200000-0000001"
     put_orders(container.store, [order_id], clock.now)
-    caller = container.authenticator.authenticate(access_token)
+    caller = asyncio.run(container.authenticator.authenticate(access_token))
     recorder = ThreadRecorder()
     service = SolicitationService(container.store, clock, "example.com", recorder)
 

@@ -1,5 +1,6 @@
 """`solicitations orders import FILE` as a real process on a real SQLite file."""
 
+import asyncio
 import json
 import os
 import subprocess
@@ -130,9 +131,10 @@ def test_all_good_exits_0_and_reimport_is_an_upsert(tmp_path, db_url, store):
     served = bootstrap(Settings(database_url=db_url, access_log=False), Clock())
     try:
         token = served.admin.issue(SELLER, "amzn1.sp.solution.import-test", ["Buyer Solicitation"]).access_token
-        caller = served.authenticator.authenticate(token)
-        assert served.solicitations.available_actions(caller, "111-0000000-0000001", US) == ()  # Canceled
-        assert served.solicitations.available_actions(caller, "111-0000000-0000002", US)
+        caller = asyncio.run(served.authenticator.authenticate(token))
+        canceled = served.solicitations.available_actions(caller, "111-0000000-0000001", US)
+        assert asyncio.run(canceled) == ()
+        assert asyncio.run(served.solicitations.available_actions(caller, "111-0000000-0000002", US))
     finally:
         served.close()
 

@@ -2,7 +2,9 @@
 
 import asyncio
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import TypeVar
 
 import pytest
 
@@ -13,6 +15,8 @@ from solicitations.domain.marketplaces import MARKETPLACES, Marketplace, is_know
 from solicitations.domain.usage_plans import UsagePlan
 from solicitations.service.ports import BucketKey
 from solicitations.service.throttling import Throttle, default_plans
+
+R = TypeVar("R")
 
 EXPIRES = datetime(2026, 11, 27, 13, 0, 0, tzinfo=UTC)
 
@@ -106,10 +110,13 @@ def test_header_value_is_always_a_plain_decimal() -> None:
 
 
 class NoGrantedPlans:
-    """The one Store call a Throttle makes: no partner has been granted a plan."""
+    """The Store calls a Throttle makes: no partner has been granted a plan; reads run inline, as on SQLite."""
 
     def find_usage_plan(self, key: BucketKey) -> None:
         return None
+
+    async def read(self, work: Callable[[], R]) -> R:
+        return work()
 
 
 class Micros:

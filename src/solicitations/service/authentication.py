@@ -1,6 +1,7 @@
 """Who is calling: the access token resolved to a Caller, with a short cache on the hot path."""
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from solicitations.adapters.tokens import token_hash
 from solicitations.domain import errors
@@ -19,26 +20,25 @@ class Authenticator:
         self._cache_for = cache_for
         self._cache: dict[str, tuple[Caller | None, datetime]] = {}
 
-    def authenticate(self, token: str | None) -> Caller:
-        """The caller allowed to use the Solicitations operations, or the 403 Amazon answers."""
+    async def authenticate(self, token: str | None) -> Caller:
+        """The caller allowed to use the Solicitations operations, or the 403 Amazon answers.
+
+        A cached lookup answers at once; only a miss awaits the store (off the loop where reads may wait)."""
         if not token:
             raise errors.ApiError(errors.TOKEN_MISSING)
         now = self._clock()
-        caller = self._lookup(token, now)
-        # A grantless token (no seller) reaches no seller's orders.
-        if caller is None or not caller.seller_id or caller.is_expired(now) or not caller.may_solicit():
-            raise errors.ApiError(errors.ACCESS_DENIED)
-        return caller
-
-    def _lookup(self, token: str, now: datetime) -> Caller | None:
         key = token_hash(token)
         cached = self._cache.get(key)
         if cached is not None and now < cached[1]:
-            return cached[0]
-        caller = self._store.find_caller(key)
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[key] = (caller, now + self._cache_for)
+            caller = cached[0]
+        else:
+            caller = await self._store.read(partial(self._store.find_caller, key))
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = (caller, now + self._cache_for)
+        # A grantless token (no seller) reaches no seller's orders.
+        if caller is None or not caller.seller_id or caller.is_expired(now) or not caller.may_solicit():
+            raise errors.ApiError(errors.ACCESS_DENIED)
         return caller
 
     def forget(self) -> None:

@@ -14,12 +14,16 @@ class Readiness:
         self._buckets = buckets
         self._shared_buckets = shared_buckets
 
+    def _store_current(self) -> bool:
+        """Both store checks in one read, off the loop where the store's reads may wait."""
+        self._store.ping()
+        return self._store.schema_is_current()
+
     async def failures(self) -> dict[str, str]:
         """Each failing check with why; empty when the node is ready."""
         failed: dict[str, str] = {}
         try:
-            self._store.ping()
-            if not self._store.schema_is_current():
+            if not await self._store.read(self._store_current):
                 failed["migrations"] = "the schema is not at the newest revision"
         except StoreUnavailable as exc:
             failed["store"] = f"unreachable ({exc})"

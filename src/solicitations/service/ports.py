@@ -264,6 +264,12 @@ class Store(Protocol):
         committed. Must be awaited on the loop that asked: the caller's loop never waits on the database."""
         ...
 
+    def read(self, work: Callable[[], R]) -> Awaitable[R]:
+        """Run `work` (reads of this store) where the database's waits do not stall the event loop: inline
+        where reads never wait (SQLite), off the loop where they may (PostgreSQL, behind another session's lock).
+        Await its result on the loop that asked."""
+        ...
+
     def find_order(self, amazon_order_id: str) -> StoredOrder | None:
         """The hot read, outside any explicit transaction."""
         ...

@@ -1,6 +1,6 @@
 """The two Solicitations API operations as use cases."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 from solicitations.domain import errors
@@ -57,17 +57,21 @@ class SolicitationService:
         self._mail_domain = mail_domain
         self._observer = observer or Observer()
 
-    def available_actions(self, caller: Caller, amazon_order_id: str, marketplace_id: str) -> tuple[Action, ...]:
+    async def available_actions(self, caller: Caller, amazon_order_id: str, marketplace_id: str) -> tuple[Action, ...]:
         """getSolicitationActionsForOrder: every action the order may receive now (maybe none)."""
-        stored = _visible(find_order(self._store.find_order, amazon_order_id), caller, marketplace_id)
+        stored = _visible(await self._find_order(amazon_order_id), caller, marketplace_id)
         reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=self._clock())
         self._observer.assessed(GET_ACTIONS, reason or ELIGIBLE)
         return () if reason is not None else tuple(ACTIONS.values())
 
-    def action_schema(self, caller: Caller, amazon_order_id: str, action_name: str) -> Action:
+    async def action_schema(self, caller: Caller, amazon_order_id: str, action_name: str) -> Action:
         """The HAL link target of an action: its schema, for an order the caller can see."""
-        _visible(find_order(self._store.find_order, amazon_order_id), caller, None)
+        _visible(await self._find_order(amazon_order_id), caller, None)
         return ACTIONS[action_name]
+
+    def _find_order(self, amazon_order_id: str) -> Awaitable[StoredOrder | None]:
+        """The GET's order read, where the store runs reads (off the loop when they may wait on a lock)."""
+        return self._store.read(partial(find_order, self._store.find_order, amazon_order_id))
 
     async def solicit(
         self, caller: Caller, amazon_order_id: str, marketplace_id: str, action_name: str, request_id: str

@@ -2,6 +2,7 @@
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from solicitations.domain import errors
 from solicitations.domain.callers import Caller
@@ -41,25 +42,30 @@ class Throttle:
         self._observer = observer or Observer()
         self._plans: dict[BucketKey, tuple[UsagePlan, bool, datetime]] = {}  # plan, granted, trusted until
 
-    def _lookup(self, key: BucketKey) -> tuple[UsagePlan, bool]:
-        now = self._clock()
+    def _cached(self, key: BucketKey) -> tuple[UsagePlan, bool] | None:
         cached = self._plans.get(key)
-        if cached is not None and now < cached[2]:
+        if cached is not None and self._clock() < cached[2]:
             return cached[0], cached[1]
-        granted = self._store.find_usage_plan(key)
+        return None
+
+    def _remember(self, key: BucketKey, granted: UsagePlan | None) -> tuple[UsagePlan, bool]:
         plan = granted or self._defaults[key.operation]
         if len(self._plans) >= _CACHE_LIMIT:
             self._plans.clear()
-        self._plans[key] = (plan, granted is not None, now + self._cache_for)
+        self._plans[key] = (plan, granted is not None, self._clock() + self._cache_for)
         return plan, granted is not None
 
     def plan(self, key: BucketKey) -> UsagePlan:
-        return self._lookup(key)[0]
+        """The plan, read inline on a cache miss: for operators' tools, not the request path."""
+        return (self._cached(key) or self._remember(key, self._store.find_usage_plan(key)))[0]
 
     async def admit(self, caller: Caller, operation: str) -> UsagePlan:
         """The plan that admitted the request; 429 when its bucket is empty."""
         key = BucketKey(caller.seller_id, caller.application_id, operation)
-        plan, granted = self._lookup(key)
+        found = self._cached(key)
+        if found is None:  # only a miss awaits the store, off the loop where reads may wait
+            found = self._remember(key, await self._store.read(partial(self._store.find_usage_plan, key)))
+        plan, granted = found
         decision = await self.buckets.take(key, plan)
         if not decision.admitted:
             self._observer.throttled(operation, granted)

@@ -1,7 +1,9 @@
 """The store on SQLAlchemy Core: SQLite (WAL) by default, any SQLAlchemy URL in principle.
 
 Writes go through Core inside one transaction per use case; the POST's goes through `write`, off the
-event loop (on SQLite committed in groups by group_commit.py, on PostgreSQL in a thread pool).
+event loop (on SQLite committed in groups by group_commit.py, on PostgreSQL in a thread pool). The GET's
+reads go through `read`: inline on SQLite (a page-cache hit costs less than a thread hop), in a pool of
+reader threads on PostgreSQL, where a read may wait on another session's lock until the statement timeout.
 
 The hot statements (one order joined with its solicitation; the solicitation's insert) are Core statements
 compiled once and run straight on the DBAPI connection: SQLAlchemy's per-call overhead costs about a third
@@ -92,6 +94,11 @@ def _items(text: str | None) -> tuple[OrderItem, ...]:
         )
         for doc in json.loads(text)
     )
+
+
+async def _inline(work: Callable[[], R]) -> R:
+    """A read run where it is awaited, on the event loop: SQLite's reads answer from the page cache."""
+    return work()
 
 
 def _unavailable_on_operational_error(fn: Callable[P, R]) -> Callable[P, R]:
@@ -713,10 +720,12 @@ class SqlStore:
         self.url = url
         if url.startswith("postgresql"):
             # psycopg 3: a maintained, synchronous driver, which is what this store's inline calls want.
+            # Each reader thread keeps a connection of its own (up to pool_size of them); the writers, the
+            # worker and the rest keep the pool_size connections and pool_size overflow they had before.
             self.engine = create_engine(
                 url,
                 pool_size=pool_size,
-                max_overflow=pool_size,
+                max_overflow=2 * pool_size,
                 pool_timeout=5,
                 connect_args={
                     "connect_timeout": max(1, statement_timeout_ms // 1000),
@@ -738,7 +747,8 @@ class SqlStore:
             self.engine.dialect.loaded_dbapi.OperationalError,
             self.engine.dialect.loaded_dbapi.InterfaceError,
         )
-        self._local = threading.local()
+        # Reader connections by thread: autocommit, kept between reads; close() drops every one.
+        self._readers: dict[int, Any] = {}
         # Where POSTs' transactions run, off the event loop: SQLite's one writer commits them in groups (one
         # fsync per batch); on PostgreSQL, threads as many as the pool's connections, a transaction each.
         self._committer = (
@@ -748,6 +758,7 @@ class SqlStore:
         )
         self._pool_size = pool_size
         self._executor: ThreadPoolExecutor | None = None
+        self._read_executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
 
     def _configure_sqlite(self, synchronous: str, busy_timeout_ms: int) -> None:
@@ -791,6 +802,11 @@ class SqlStore:
             return self._committer.submit(work)
         return asyncio.get_running_loop().run_in_executor(self._writers(), self._write_now, work)
 
+    def read(self, work: Callable[[], R]) -> Awaitable[R]:
+        if self.dialect == "sqlite":
+            return _inline(work)
+        return asyncio.get_running_loop().run_in_executor(self._reader_threads(), work)
+
     @property
     def write_batches(self) -> int | None:
         """Transactions the group committer has committed (None off SQLite): for tests and benchmarks."""
@@ -806,10 +822,18 @@ class SqlStore:
                 self._executor = ThreadPoolExecutor(self._pool_size, thread_name_prefix="store-write")
             return self._executor
 
+    def _reader_threads(self) -> ThreadPoolExecutor:
+        """Apart from the writers, so reads stuck on a lock never hold up a commit, and bounded by the pool."""
+        with self._executor_lock:
+            if self._read_executor is None:
+                self._read_executor = ThreadPoolExecutor(self._pool_size, thread_name_prefix="store-read")
+            return self._read_executor
+
     def _reader(self) -> Any:
-        conn = getattr(self._local, "conn", None)
+        thread = threading.get_ident()
+        conn = self._readers.get(thread)
         if conn is None:
-            conn = self._local.conn = self.engine.raw_connection()
+            conn = self._readers[thread] = self.engine.raw_connection()
             if self.dialect == "postgresql":  # no transaction left open between reads
                 driver = conn.driver_connection
                 assert driver is not None
@@ -830,9 +854,9 @@ class SqlStore:
                 raise StoreUnavailable(type(exc).__name__) from exc
             raise
 
-    def _drop_reader(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
+    def _drop_reader(self, thread: int | None = None) -> None:
+        """Drop a thread's reader connection (the calling thread's by default); its next read opens another."""
+        conn = self._readers.pop(threading.get_ident() if thread is None else thread, None)
         if conn is not None:
             # A broken connection may fail to close; it is gone either way.
             with contextlib.suppress(Exception):
@@ -902,8 +926,11 @@ class SqlStore:
         if self._committer is not None:
             self._committer.close()
         with self._executor_lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
-        self._drop_reader()
+            executors = (self._executor, self._read_executor)
+            self._executor = self._read_executor = None
+        for executor in executors:
+            if executor is not None:
+                executor.shutdown(wait=True)
+        for thread in list(self._readers):
+            self._drop_reader(thread)
         self.engine.dispose()

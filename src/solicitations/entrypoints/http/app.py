@@ -88,7 +88,7 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
                 # Routing sees the decoded path; an order id never holds "/", so an encoded one is no order.
                 if b"%2f" in request.scope.get("raw_path", b"").lower():
                     raise errors.ApiError(errors.NOT_FOUND)
-                caller = authenticator.authenticate(request.headers.get("x-amz-access-token"))
+                caller = await authenticator.authenticate(request.headers.get("x-amz-access-token"))
                 if name is not None:
                     plan = await throttle.admit(caller, name)
                 response = await handler(request, caller, request_id)
@@ -110,7 +110,7 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
     async def get_actions(request: Request, caller: Caller, request_id: str) -> Response:
         marketplace = marketplace_id(request)
         order_id = request.path_params["amazonOrderId"]
-        actions = service.available_actions(caller, order_id, marketplace)
+        actions = await service.available_actions(caller, order_id, marketplace)
         return rendering.json_response(
             rendering.actions_body(order_id, marketplace, actions), request_id, media_type=rendering.HAL
         )
@@ -129,7 +129,7 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
 
     async def get_schema(request: Request, caller: Caller, request_id: str) -> Response:
         order_id = request.path_params["amazonOrderId"]
-        action = service.action_schema(caller, order_id, PRODUCT_REVIEW_AND_SELLER_FEEDBACK.name)
+        action = await service.action_schema(caller, order_id, PRODUCT_REVIEW_AND_SELLER_FEEDBACK.name)
         return rendering.json_response(rendering.schema_body(order_id, action), request_id, media_type=rendering.HAL)
 
     def buyer_page(label: str, handler: Callable[[str], str]) -> Callable[[Request], Awaitable[Response]]:
