@@ -3,6 +3,7 @@ by another session, the stuck GET waits in a thread until the statement timeout 
 loop keeps answering /healthz at once. Runs on PostgreSQL in both passes of the suite."""
 
 import asyncio
+import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,8 @@ from sqlalchemy.engine import make_url
 from helpers import US, ServerProcess, fresh_database_url, order_doc, server_now
 
 STATEMENT_TIMEOUT = 3.0  # SOLICITATIONS_STATEMENT_TIMEOUT_MS in the server's environment
-FREE_LOOP = 0.05  # the longest /healthz may take while a GET waits for the store
+FREE_LOOP = 0.05  # the median /healthz while a GET waits for the store
+WORST = 0.25  # the slowest probe on a loaded 2-core machine; a blocked loop would hold it for the whole 3 s
 ORDER = "111-8600000-0000001"
 SERVICE_UNAVAILABLE = {
     "errors": [
@@ -83,7 +85,8 @@ def test_the_loop_answers_while_a_get_waits_for_a_locked_table(pg_server: Server
     assert response.json() == SERVICE_UNAVAILABLE
     assert STATEMENT_TIMEOUT <= took < STATEMENT_TIMEOUT + 2, took
     # Probed every 0.1 s while the GET was pending: each answer came at once, not after the GET.
-    assert max(waits) < FREE_LOOP, waits
+    assert statistics.median(waits) < FREE_LOOP, waits
+    assert max(waits) < WORST, waits
     assert len(waits) >= 10, waits
     # The lock released, the same GET answers.
     again = httpx.get(
