@@ -25,6 +25,7 @@ from run import (
     QUERY,
     ROOT,
     Scenario,
+    drive_interleaved,
     ensure_wrk,
     grant_plans,
     service,
@@ -83,12 +84,7 @@ def main() -> None:
             for s in scenarios:
                 s.server.wait_ready()
                 grant_plans(s.server, admin_token)
-            for s in scenarios:
-                s.drive(wrk, 2)  # warm-up
-            for number in range(1, args.rounds + 1):
-                for s in scenarios:
-                    s.rounds.append(s.drive(wrk, args.seconds))
-                print(f"round {number}/{args.rounds} done", flush=True)
+            drive_interleaved(scenarios, wrk, 2, args.rounds, args.seconds)
         finally:
             for s in scenarios:
                 s.server.stop()

@@ -334,6 +334,16 @@ def verdicts(figures: dict[str, dict[str, float]], servers: list[Server], sizes:
     return out
 
 
+def drive_interleaved(scenarios: "list[Scenario]", wrk: str, warmup: float, rounds: int, seconds: float) -> None:
+    """A warm-up for each scenario, then `rounds` rounds taking each in turn: the machine's noise lands on all."""
+    for s in scenarios:
+        s.drive(wrk, warmup)
+    for number in range(1, rounds + 1):
+        for s in scenarios:
+            s.rounds.append(s.drive(wrk, seconds))
+        print(f"round {number}/{rounds} done", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,1000000", help="dataset sizes, comma-separated")
@@ -379,12 +389,7 @@ def main() -> None:
         everything = [raw, *scenarios]
         total = len(everything) * (args.warmup + args.rounds * args.seconds)
         print(f"{len(everything)} scenarios × ({args.warmup} s warm-up + {args.rounds} × {args.seconds} s): ~{total} s")
-        for s in everything:
-            s.drive(wrk, args.warmup)
-        for number in range(1, args.rounds + 1):
-            for s in everything:
-                s.rounds.append(s.drive(wrk, args.seconds))
-            print(f"round {number}/{args.rounds} done", flush=True)
+        drive_interleaved(everything, wrk, args.warmup, args.rounds, args.seconds)
     finally:
         for server in servers:
             server.stop()

@@ -1,5 +1,6 @@
 """Shared test helpers: a settable clock, order documents, and real server processes on loopback."""
 
+import asyncio
 import os
 import re
 import socket
@@ -284,4 +285,14 @@ def wait_until(condition: Any, timeout: float, what: str) -> None:
         if condition():
             return
         time.sleep(0.05)
+    raise AssertionError(f"not within {timeout}s: {what}")
+
+
+async def wait_until_async(condition: Any, timeout: float = 5.0, what: str = "the condition") -> None:
+    """`wait_until` for a test already on an event loop: polls every 10 ms without blocking the loop."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        await asyncio.sleep(0.01)
     raise AssertionError(f"not within {timeout}s: {what}")

@@ -4,12 +4,11 @@ Amazon's error body on the admin API. One thread, no waiting line, and its one c
 """
 
 import asyncio
-from typing import Any
 
 import httpx
 import pytest
 
-from helpers import SELLER, US, GatedArgon2
+from helpers import SELLER, US, GatedArgon2, wait_until_async
 from solicitations.bootstrap import Container
 from solicitations.config import Settings
 from solicitations.entrypoints.http.app import create_app
@@ -33,14 +32,6 @@ def argon2() -> GatedArgon2:
     return GatedArgon2()
 
 
-async def until(condition: Any) -> None:
-    for _ in range(500):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("not within 5 s")
-
-
 def test_past_the_limit_each_path_that_hashes_answers_503_at_once(
     container: Container, argon2: GatedArgon2, admin_headers: dict[str, str]
 ) -> None:
@@ -49,7 +40,7 @@ def test_past_the_limit_each_path_that_hashes_answers_503_at_once(
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=10) as client:
                 holding = asyncio.create_task(client.post(TOKEN_URL, data=BAD_SECRET))
-                await until(lambda: argon2.entered == 1)
+                await wait_until_async(lambda: argon2.entered == 1)
                 answers = {
                     "token": await client.post(TOKEN_URL, data=BAD_SECRET),
                     "sign-in": await client.post(

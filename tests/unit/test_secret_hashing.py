@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 
-from helpers import CHEAP_ARGON2, GatedArgon2
+from helpers import CHEAP_ARGON2, GatedArgon2, wait_until_async
 from solicitations.adapters.secrets import Argon2Secrets
 from solicitations.service.ports import SecretHasherBusy
 
@@ -44,14 +44,6 @@ class Counting(PasswordHasher):
         with self.lock:
             self.verifies += 1
         return self._counted(super().verify, hash, password)
-
-
-async def until(condition: Any) -> None:
-    for _ in range(500):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("not within 5 s")
 
 
 def run(coroutine: Coroutine[Any, Any, None]) -> None:
@@ -102,7 +94,7 @@ def test_past_the_waiting_line_a_check_is_refused_at_once_and_admitted_again_lat
 
     async def scenario() -> None:
         admitted = [asyncio.create_task(secrets.verify(None, "x")) for _ in range(5)]  # 2 running, 3 waiting
-        await until(lambda: gated.entered == 2)
+        await wait_until_async(lambda: gated.entered == 2)
         started = time.perf_counter()
         with pytest.raises(SecretHasherBusy):
             await secrets.verify(None, "one too many")
@@ -126,7 +118,7 @@ def test_a_caller_that_goes_away_frees_its_place_only_once_its_argon2_call_is_no
 
     async def scenario() -> None:
         running = asyncio.create_task(secrets.verify(None, "x"))
-        await until(lambda: gated.entered == 1)
+        await wait_until_async(lambda: gated.entered == 1)
         waiting = asyncio.create_task(secrets.verify(None, "x"))
         await asyncio.sleep(0)
         waiting.cancel()  # never started: its place is free at once
