@@ -719,7 +719,7 @@ class SqlStore:
     ) -> None:
         self.url = url
         if url.startswith("postgresql"):
-            # psycopg 3: a maintained, synchronous driver, which is what this store's inline calls want.
+            # psycopg 3, synchronous: its calls run in this store's thread pools, never on the event loop.
             # Each reader thread keeps a connection of its own (up to pool_size of them); the writers, the
             # worker and the rest keep the pool_size connections and pool_size overflow they had before.
             self.engine = create_engine(
