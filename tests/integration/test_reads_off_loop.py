@@ -43,8 +43,10 @@ def pg_server(postgres: None, tmp_path: Path) -> Iterator[ServerProcess]:
     server.stop()
 
 
-def stuck_get(server: ServerProcess, token: str, table: str) -> tuple[httpx.Response, float, list[float]]:
-    """GET the order while another session holds `table` exclusively; probe /healthz all along the wait."""
+def stuck_get(
+    server: ServerProcess, token: str, table: str, path: str = f"/solicitations/v1/orders/{ORDER}"
+) -> tuple[httpx.Response, float, list[float]]:
+    """GET `path` while another session holds `table` exclusively; probe /healthz all along the wait."""
     url = make_url(server.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
     async def scenario() -> tuple[httpx.Response, float, list[float]]:
@@ -53,7 +55,7 @@ def stuck_get(server: ServerProcess, token: str, table: str) -> tuple[httpx.Resp
             started = time.perf_counter()
             get = asyncio.create_task(
                 client.get(
-                    f"/solicitations/v1/orders/{ORDER}",
+                    path,
                     params={"marketplaceIds": US},
                     headers={"x-amz-access-token": token},
                 )
@@ -95,3 +97,16 @@ def test_the_loop_answers_while_a_get_waits_for_a_locked_table(pg_server: Server
         headers={"x-amz-access-token": token},
     )
     assert again.status_code == 200, again.text
+
+
+@pytest.mark.e2e
+def test_the_loop_answers_while_an_opt_out_page_waits_for_a_locked_table(pg_server: ServerProcess) -> None:
+    """The buyer's opt-out page, public and unauthenticated, reads its token off the loop too."""
+    response, took, waits = stuck_get(pg_server, "", "opt_out_tokens", "/opt-out/" + "A" * 43)
+
+    assert response.status_code == 503
+    assert response.json() == SERVICE_UNAVAILABLE
+    assert STATEMENT_TIMEOUT <= took < STATEMENT_TIMEOUT + 2, took
+    assert statistics.median(waits) < FREE_LOOP, waits
+    assert max(waits) < WORST, waits
+    assert httpx.get(f"{pg_server.base_url}/opt-out/{'A' * 43}").status_code == 404  # unknown, once unlocked

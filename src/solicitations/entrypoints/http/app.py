@@ -133,14 +133,18 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
         return rendering.json_response(rendering.schema_body(order_id, action), request_id, media_type=rendering.HAL)
 
     def buyer_page(label: str, handler: Callable[[str], str]) -> Callable[[Request], Awaitable[Response]]:
-        """An opt-out page: no credentials but the token in the path; errors in Amazon's shape."""
+        """An opt-out page: no credentials but the token in the path; errors in Amazon's shape.
+
+        The page's store reads and its write run in a thread: a buyer's click is rare, and a locked or slow
+        store must not hold up the event loop that serves the API (the thread hop costs nothing here).
+        """
 
         async def endpoint(request: Request) -> Response:
             started = time.perf_counter()
             request_id = rendering.new_request_id()
             response: Response
             try:
-                page = handler(request.path_params["token"])
+                page = await asyncio.to_thread(handler, request.path_params["token"])
                 response = HTMLResponse(page, headers={"x-amzn-RequestId": request_id, **_PAGE_HEADERS})
             except errors.ApiError as raised:
                 response = rendering.error_response(raised.failure, request_id)
