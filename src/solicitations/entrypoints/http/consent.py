@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount
 
 from solicitations.domain import errors
 from solicitations.entrypoints.http.rendering import BUSY_RETRY_AFTER, framework_error
@@ -41,8 +42,11 @@ def _field(form: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def consent_app(identity: IdentityService, session_secret: str) -> Starlette:
-    """The `/apps` sub-application; its session middleware never touches the API's hot path."""
+def consent_routes(identity: IdentityService, session_secret: str | None) -> list[BaseRoute]:
+    """The `/apps` sub-application; its session middleware never touches the API's hot path.
+
+    Without a configured `session_secret` a random one signs the cookies: sessions then end with the process.
+    """
 
     async def consent_page(request: Request) -> Response:
         query = request.query_params
@@ -103,7 +107,7 @@ def consent_app(identity: IdentityService, session_secret: str) -> Starlette:
             "error.html", 503, retry_after, message="The service is temporarily unavailable; try again shortly."
         )
 
-    return Starlette(
+    pages = Starlette(
         routes=[
             route("/authorize/consent", {"GET": consent_page, "POST": consent}),
             route("/authorize/signin", {"POST": sign_in}),
@@ -111,7 +115,7 @@ def consent_app(identity: IdentityService, session_secret: str) -> Starlette:
         middleware=[
             Middleware(
                 SessionMiddleware,
-                secret_key=session_secret,
+                secret_key=session_secret or secrets.token_hex(32),
                 session_cookie="solicitations_session",
                 max_age=3600,
                 same_site="lax",
@@ -123,3 +127,4 @@ def consent_app(identity: IdentityService, session_secret: str) -> Starlette:
             HTTPException: framework_error,
         },
     )
+    return [Mount("/apps", app=pages)]
