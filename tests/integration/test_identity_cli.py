@@ -205,7 +205,9 @@ def test_sellers_put_with_a_password_enables_sign_in(db_url: str) -> None:
     with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
         assert password not in "\n".join(conn.iterdump())
     container = bootstrap(Settings(database_url=db_url))
-    created = asyncio.run(container.identity.create_application({"name": "Sign-in App", "redirectUris": [REDIRECT]}))
+    created = asyncio.run(
+        container.identity.create_application("Sign-in App", frozenset({"Buyer Solicitation"}), (REDIRECT,))
+    )
     container.close()
     with service(db_url) as client:
         for given, status in (("wrong-password-1", 401), (password, 303)):

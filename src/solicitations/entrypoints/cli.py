@@ -14,7 +14,8 @@ from solicitations.adapters.clock import SystemClock
 from solicitations.adapters.store.sql import sqlite_file
 from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
-from solicitations.entrypoints import logs
+from solicitations.entrypoints import logs, operator_input
+from solicitations.entrypoints.operator_input import DEFAULT_ROLES
 from solicitations.service.ports import Clock
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -236,8 +237,13 @@ def tokens_issue(
 
     Creates the database if it does not exist: the token makes its application if need be.
     """
-    body = {"sellerId": seller_id, "applicationId": application_id, "roles": role or ["Buyer Solicitation"]}
-    _run_admin(ctx, lambda c: c.admin.issue_access_token(body).access_token, creates_database=True)
+    body = {"sellerId": seller_id, "applicationId": application_id, "roles": role or list(DEFAULT_ROLES)}
+
+    def issue(container: Container) -> str:
+        wanted = operator_input.access_token_request(body)
+        return container.admin.issue(wanted.seller_id, wanted.application_id, wanted.roles).access_token
+
+    _run_admin(ctx, issue, creates_database=True)
 
 
 @plans_app.command("set")
@@ -257,7 +263,8 @@ def plans_set(
 
     def put(container: Container) -> str:
         key = BucketKey(seller_id, application_id, operation)
-        plan = container.admin.put_usage_plan(key, {"rate": rate, "burst": burst})
+        plan = operator_input.usage_plan(key, {"rate": rate, "burst": burst})
+        container.admin.put_usage_plan(key, plan)
         return f"{operation}: rate {plan.rate}/s, burst {plan.burst}"
 
     _run_admin(ctx, put, creates_database=True)
@@ -326,8 +333,10 @@ def apps_create(
     """
 
     async def create(container: Container) -> str:
-        body = {"name": name, "roles": role or ["Buyer Solicitation"], "redirectUris": redirect_uri or []}
-        created = await container.identity.create_application(body)
+        wanted = operator_input.application(
+            {"name": name, "roles": role or list(DEFAULT_ROLES), "redirectUris": redirect_uri or []}
+        )
+        created = await container.identity.create_application(wanted.name, wanted.roles, wanted.redirect_uris)
         return (
             f"application id:  {created.application.application_id}\n"
             f"client id:       {created.application.client_id}\n"
@@ -414,7 +423,8 @@ def sellers_put(
     secret = typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
 
     async def put(container: Container) -> str:
-        seller = container.admin.put_seller(seller_id, {"name": name, "marketplaceIds": marketplace_id or []})
+        seller = operator_input.seller(seller_id, {"name": name, "marketplaceIds": marketplace_id or []})
+        container.admin.put_seller(seller)
         if secret is not None:
             await container.identity.set_password(seller.seller_id, secret)
         return f"{seller.seller_id} {seller.name}"

@@ -1,6 +1,6 @@
 """Operator use cases: sellers, orders, access tokens and a look at one order's state."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -8,36 +8,11 @@ from typing import Any
 from solicitations.adapters import tokens
 from solicitations.domain import errors, oauth
 from solicitations.domain.eligibility import assess, window
-from solicitations.domain.marketplaces import MARKETPLACES
-from solicitations.domain.orders import InvalidOrder, Order, format_timestamp, order_from_document
-from solicitations.domain.usage_plans import DEFAULT_PLANS, UsagePlan
+from solicitations.domain.orders import Order, format_timestamp
+from solicitations.domain.usage_plans import UsagePlan
 from solicitations.service.opt_outs import save_orders
 from solicitations.service.ports import Application, BucketKey, Clock, OutboxMessage, Seller, Store, UnitOfWork
 from solicitations.service.solicitations import find_order
-
-DEFAULT_ROLES = ("Buyer Solicitation",)
-_MAX_NAME = 200
-_MAX_ID = 64
-# Bucket levels must stay exact integers in a double (Redis's Lua): capacity * 1e12 < 2**53.
-MAX_BURST = 9000
-MIN_RATE, MAX_RATE = 0.000001, 100_000.0
-
-
-def invalid(details: str) -> errors.ApiError:
-    return errors.ApiError(errors.INVALID_INPUT.with_details(details))
-
-
-def identifier(value: object, field: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID:
-        raise invalid(f"{field} must be a non-empty string of at most {_MAX_ID} characters")
-    return value
-
-
-def known_operation(operation: str) -> str:
-    """The operation id if a usage plan can name it; 404 naming it otherwise."""
-    if operation not in DEFAULT_PLANS:
-        raise errors.not_found(f"operation {operation}")
-    return operation
 
 
 def add_access_token(
@@ -86,70 +61,28 @@ class AdminService:
         self._clock = clock
         self._token_ttl = token_ttl
 
-    def put_seller(self, seller_id: str, body: object) -> Seller:
-        identifier(seller_id, "sellerId")
-        if not isinstance(body, Mapping):
-            raise invalid("the body must be a JSON object")
-        name = body.get("name", seller_id)
-        if not isinstance(name, str) or not name.strip() or len(name) > _MAX_NAME:
-            raise invalid(f"name must be a non-empty string of at most {_MAX_NAME} characters")
-        marketplace_ids = body.get("marketplaceIds", [])
-        if not isinstance(marketplace_ids, list) or not all(
-            isinstance(m, str) and m in MARKETPLACES for m in marketplace_ids
-        ):
-            raise invalid("marketplaceIds must be a list of known marketplace ids")
-        seller = Seller(seller_id, name, tuple(dict.fromkeys(marketplace_ids)))
+    def put_seller(self, seller: Seller) -> None:
         with self._store.transaction() as uow:
             uow.upsert_seller(seller, self._clock())
-        return seller
 
-    def put_order(self, amazon_order_id: str, body: object) -> Order:
-        if isinstance(body, Mapping):
-            body = {"AmazonOrderId": amazon_order_id, **body}
-            if body["AmazonOrderId"] != amazon_order_id:
-                raise invalid("AmazonOrderId in the body differs from the one in the path")
-        try:
-            order = order_from_document(body)
-        except InvalidOrder as exc:
-            raise invalid(str(exc)) from exc
+    def put_order(self, order: Order) -> Order:
+        """Store the order; what comes back may differ (a buyer who opted out before stays opted out)."""
         with self._store.transaction() as uow:
             (stored,) = save_orders(uow, [order], self._clock())
         return stored
 
-    def issue_access_token(self, body: object) -> IssuedToken:
+    def issue(self, seller_id: str, application_id: str, roles: Iterable[str]) -> IssuedToken:
         """Mint an access token for a seller and application, creating the application if it is new."""
-        if not isinstance(body, Mapping):
-            raise invalid("the body must be a JSON object")
-        seller_id = identifier(body.get("sellerId"), "sellerId")
-        application_id = identifier(body.get("applicationId"), "applicationId")
-        roles = body.get("roles", list(DEFAULT_ROLES))
-        if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
-            raise invalid("roles must be a list of role names")
-        return self.issue(seller_id, application_id, roles)
-
-    def issue(self, seller_id: str, application_id: str, roles: list[str]) -> IssuedToken:
         now = self._clock()
         token = tokens.mint(oauth.ACCESS_TOKEN_PREFIX)
         with self._store.transaction() as uow:
             add_access_token(uow, token, seller_id, application_id, roles, now + self._token_ttl, now)
         return IssuedToken(token, int(self._token_ttl.total_seconds()))
 
-    def put_usage_plan(self, key: BucketKey, body: object) -> UsagePlan:
+    def put_usage_plan(self, key: BucketKey, plan: UsagePlan) -> None:
         """Grant a plan to one seller, application and operation; every node applies it within its cache bound."""
-        identifier(key.seller_id, "sellerId")
-        identifier(key.application_id, "applicationId")
-        known_operation(key.operation)
-        if not isinstance(body, Mapping):
-            raise invalid("the body must be a JSON object")
-        rate, burst = body.get("rate"), body.get("burst")
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not MIN_RATE <= rate <= MAX_RATE:
-            raise invalid(f"rate must be a number of requests per second from {MIN_RATE} to {MAX_RATE}")
-        if isinstance(burst, bool) or not isinstance(burst, int) or not 1 <= burst <= MAX_BURST:
-            raise invalid(f"burst must be a whole number from 1 to {MAX_BURST}")
-        plan = UsagePlan(float(rate), burst)
         with self._store.transaction() as uow:
             uow.put_usage_plan(key, plan, self._clock())
-        return plan
 
     def describe_order(self, amazon_order_id: str) -> dict[str, Any]:
         """The order, whether it may be solicited now and why not, its solicitation and its email if any."""

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from solicitations.adapters import tokens
 from solicitations.domain import errors, oauth
@@ -59,16 +59,6 @@ def _invalid(details: str) -> errors.ApiError:
     return errors.ApiError(errors.INVALID_INPUT.with_details(details))
 
 
-def _redirect_uris(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
-        raise _invalid("redirectUris must be a list of absolute http(s) URLs")
-    for uri in value:
-        parts = urlsplit(uri)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment or len(uri) > _MAX_FIELD:
-            raise _invalid(f"redirect URI {uri[:80]!r} must be an absolute http(s) URL without a fragment")
-    return tuple(value)
-
-
 class IdentityService:
     def __init__(
         self, store: Store, buckets: Buckets, hasher: SecretHasher, clock: Clock, access_ttl: timedelta
@@ -81,21 +71,14 @@ class IdentityService:
 
     # Applications ---------------------------------------------------------------------------------
 
-    async def create_application(self, body: object) -> NewCredentials:
-        if not isinstance(body, Mapping):
-            raise _invalid("the body must be a JSON object")
-        name = body.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name) > 200:
-            raise _invalid("name must be a non-empty string of at most 200 characters")
-        roles = body.get("roles", ["Buyer Solicitation"])
-        if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
-            raise _invalid("roles must be a list of role names")
-        redirect_uris = _redirect_uris(body.get("redirectUris", []))  # a bad body costs no hash
+    async def create_application(
+        self, name: str, roles: frozenset[str], redirect_uris: tuple[str, ...]
+    ) -> NewCredentials:
         secret = oauth.CLIENT_SECRET_PREFIX + secrets.token_hex(32)
         application = Application(
             application_id=oauth.APPLICATION_ID_PREFIX + secrets.token_hex(16),
             name=name,
-            roles=frozenset(roles),
+            roles=roles,
             client_id=oauth.CLIENT_ID_PREFIX + secrets.token_hex(16),
             secret_hash=await self._hasher.hash(secret),
             state="active",
@@ -127,9 +110,8 @@ class IdentityService:
             uow.update_application(application_id, secret_hash=secret_hash)
         return secret
 
-    def set_state(self, application_id: str, state: object) -> None:
-        if not isinstance(state, str) or state not in STATES:
-            raise _invalid("state must be active or suspended")
+    def set_state(self, application_id: str, state: str) -> None:
+        """Suspend or resume an application; `state` is one of STATES (the entrypoints check what operators send)."""
         with self._store.transaction() as uow:
             if not uow.update_application(application_id, state=state):
                 raise errors.not_found(f"application {application_id}")

@@ -11,11 +11,12 @@ from starlette.routing import Route
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
 from solicitations.domain.messages import MessageState
+from solicitations.entrypoints import operator_input
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.requests import json_body
 from solicitations.entrypoints.http.routing import route
-from solicitations.service.admin import identifier, invalid, known_operation, message_document
-from solicitations.service.identity import PASSWORD_MIN
+from solicitations.entrypoints.operator_input import invalid, known_operation
+from solicitations.service.admin import message_document
 from solicitations.service.ports import (
     Application,
     BucketKey,
@@ -63,11 +64,9 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
 
     async def put_seller(request: Request) -> Any:
         decoded = await body(request)
-        password = decoded.get("password") if isinstance(decoded, dict) else None
-        if password is not None and (not isinstance(password, str) or len(password) < PASSWORD_MIN):
-            details = f"password must be a string of at least {PASSWORD_MIN} characters"
-            raise errors.ApiError(errors.INVALID_INPUT.with_details(details))
-        seller = admin.put_seller(request.path_params["sellerId"], decoded)
+        password = operator_input.seller_password(decoded)
+        seller = operator_input.seller(request.path_params["sellerId"], decoded)
+        admin.put_seller(seller)
         if password is not None:
             await identity.set_password(seller.seller_id, password)
         return {
@@ -77,10 +76,12 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         }
 
     async def put_order(request: Request) -> Any:
-        return admin.put_order(request.path_params["amazonOrderId"], await body(request)).to_document()
+        order = operator_input.order(request.path_params["amazonOrderId"], await body(request))
+        return admin.put_order(order).to_document()
 
     async def issue_token(request: Request) -> Any:
-        issued = admin.issue_access_token(await body(request))
+        wanted = operator_input.access_token_request(await body(request))
+        issued = admin.issue(wanted.seller_id, wanted.application_id, wanted.roles)
         return {"access_token": issued.access_token, "expires_in": issued.expires_in}
 
     async def get_order(request: Request) -> Any:
@@ -103,7 +104,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
 
     async def put_usage_plan(request: Request) -> Any:
         key = bucket_key(request)
-        admin.put_usage_plan(key, await body(request))
+        admin.put_usage_plan(key, operator_input.usage_plan(key, await body(request)))
         throttle.forget()
         return await plan_view(key)
 
@@ -123,7 +124,8 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         }
 
     async def create_application(request: Request) -> Any:
-        created = await identity.create_application(await body(request))
+        wanted = operator_input.application(await body(request))
+        created = await identity.create_application(wanted.name, wanted.roles, wanted.redirect_uris)
         return {**application_view(created.application), "clientSecret": created.client_secret}
 
     async def list_applications(request: Request) -> Any:
@@ -133,20 +135,16 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         return {"clientSecret": await identity.rotate_secret(request.path_params["applicationId"])}
 
     async def set_state(request: Request) -> Any:
-        decoded = await body(request)
+        state = operator_input.application_state(await body(request))
         application_id = request.path_params["applicationId"]
-        identity.set_state(application_id, decoded.get("state") if isinstance(decoded, dict) else None)
+        identity.set_state(application_id, state)
         authenticator.forget()  # a suspension bites on this node's next request
         application = identity.find_application(application_id)
         assert application is not None
         return application_view(application)
 
     async def authorize(request: Request) -> Any:
-        decoded = await body(request)
-        if not isinstance(decoded, dict):
-            raise errors.ApiError(errors.INVALID_INPUT.with_details("the body must be a JSON object"))
-        seller_id = identifier(decoded.get("sellerId"), "sellerId")
-        application_id = identifier(decoded.get("applicationId"), "applicationId")
+        seller_id, application_id = operator_input.authorization(await body(request))
         return {"refresh_token": identity.authorize(seller_id, application_id)}
 
     async def revoke(request: Request) -> Any:
