@@ -3,15 +3,23 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from solicitations.adapters import tokens
 from solicitations.domain import errors, oauth
-from solicitations.domain.eligibility import assess, window
-from solicitations.domain.orders import Order, format_timestamp
+from solicitations.domain.eligibility import Ineligible, Window, assess, window
+from solicitations.domain.orders import Order
 from solicitations.domain.usage_plans import UsagePlan
 from solicitations.service.opt_outs import save_orders
-from solicitations.service.ports import Application, BucketKey, Clock, OutboxMessage, Seller, Store, UnitOfWork
+from solicitations.service.ports import (
+    Application,
+    BucketKey,
+    Clock,
+    OutboxMessage,
+    Seller,
+    Store,
+    StoredOrder,
+    UnitOfWork,
+)
 from solicitations.service.solicitations import find_order
 
 
@@ -30,23 +38,15 @@ def add_access_token(
     uow.add_access_token(tokens.token_hash(token), seller_id, application_id, expires_at, now)
 
 
-def _timestamp(value: datetime | None) -> str | None:
-    return None if value is None else format_timestamp(value)
+@dataclass(frozen=True, slots=True)
+class OrderReport:
+    """One order as an operator inspects it: eligibility as assessed `at`, and the email queued for it."""
 
-
-def message_document(message: OutboxMessage) -> dict[str, Any]:
-    """An outbox message as the admin API and the CLI show it: ids and state, never the address."""
-    return {
-        "id": message.outbox_id,
-        "amazonOrderId": message.amazon_order_id,
-        "messageId": message.message_id,
-        "state": message.state.value,
-        "attempts": message.attempts,
-        "lastError": message.last_error,
-        "nextAttemptAt": _timestamp(message.due_at),
-        "sentAt": _timestamp(message.sent_at),
-        "createdAt": _timestamp(message.created_at),
-    }
+    stored: StoredOrder
+    reason: Ineligible | None  # None: eligible
+    window: Window | None
+    at: datetime
+    message: OutboxMessage | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,34 +84,12 @@ class AdminService:
         with self._store.transaction() as uow:
             uow.put_usage_plan(key, plan, self._clock())
 
-    def describe_order(self, amazon_order_id: str) -> dict[str, Any]:
+    def describe_order(self, amazon_order_id: str) -> OrderReport:
         """The order, whether it may be solicited now and why not, its solicitation and its email if any."""
         stored = find_order(self._store.find_order, amazon_order_id)
         if stored is None:
             raise errors.not_found(f"order {amazon_order_id}")
         now = self._clock()
         reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
-        span = window(stored.order)
-        solicitation = stored.solicitation
         message = self._store.find_message_for_order(amazon_order_id)
-        return {
-            "order": stored.order.to_document(),
-            "eligibility": {
-                "eligible": reason is None,
-                "reason": None if reason is None else reason.value,
-                "at": format_timestamp(now),
-                "window": None
-                if span is None
-                else {"opens": format_timestamp(span.opens), "closes": format_timestamp(span.closes)},
-            },
-            "solicitation": None
-            if solicitation is None
-            else {
-                "action": solicitation.action,
-                "applicationId": solicitation.application_id,
-                "marketplaceId": solicitation.marketplace_id,
-                "createdAt": format_timestamp(solicitation.created_at),
-                "requestId": solicitation.request_id,
-            },
-            "message": None if message is None else message_document(message),
-        }
+        return OrderReport(stored, reason, window(stored.order), now, message)

@@ -2,6 +2,7 @@
 
 import hmac
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -11,22 +12,68 @@ from starlette.routing import Route
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
 from solicitations.domain.messages import MessageState
+from solicitations.domain.orders import format_timestamp
 from solicitations.entrypoints import operator_input
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.requests import json_body
 from solicitations.entrypoints.http.routing import route
 from solicitations.entrypoints.operator_input import invalid, known_operation
-from solicitations.service.admin import message_document
+from solicitations.service.admin import OrderReport
 from solicitations.service.ports import (
     Application,
     BucketKey,
     BucketsUnavailable,
+    OutboxMessage,
     SecretHasherBusy,
     StoreUnavailable,
 )
 
 Handler = Callable[[Request], Awaitable[Any]]
 MAX_LIST = 1000
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    return None if value is None else format_timestamp(value)
+
+
+def _message_document(message: OutboxMessage) -> dict[str, Any]:
+    """An outbox message as operators see it: ids and state, never the address."""
+    return {
+        "id": message.outbox_id,
+        "amazonOrderId": message.amazon_order_id,
+        "messageId": message.message_id,
+        "state": message.state.value,
+        "attempts": message.attempts,
+        "lastError": message.last_error,
+        "nextAttemptAt": _timestamp(message.due_at),
+        "sentAt": _timestamp(message.sent_at),
+        "createdAt": _timestamp(message.created_at),
+    }
+
+
+def _report_document(report: OrderReport) -> dict[str, Any]:
+    span, solicitation, message = report.window, report.stored.solicitation, report.message
+    return {
+        "order": report.stored.order.to_document(),
+        "eligibility": {
+            "eligible": report.reason is None,
+            "reason": None if report.reason is None else report.reason.value,
+            "at": format_timestamp(report.at),
+            "window": None
+            if span is None
+            else {"opens": format_timestamp(span.opens), "closes": format_timestamp(span.closes)},
+        },
+        "solicitation": None
+        if solicitation is None
+        else {
+            "action": solicitation.action,
+            "applicationId": solicitation.application_id,
+            "marketplaceId": solicitation.marketplace_id,
+            "createdAt": format_timestamp(solicitation.created_at),
+            "requestId": solicitation.request_id,
+        },
+        "message": None if message is None else _message_document(message),
+    }
 
 
 def admin_routes(container: Container, admin_token: str) -> list[Route]:
@@ -85,7 +132,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         return {"access_token": issued.access_token, "expires_in": issued.expires_in}
 
     async def get_order(request: Request) -> Any:
-        return admin.describe_order(request.path_params["amazonOrderId"])
+        return _report_document(admin.describe_order(request.path_params["amazonOrderId"]))
 
     def bucket_key(request: Request) -> BucketKey:
         params = request.path_params
@@ -161,10 +208,10 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_LIST:
             raise invalid(f"limit must be a whole number from 1 to {MAX_LIST}")
         messages = delivery.messages(None if state_name is None else states[state_name], int(limit))
-        return {"messages": [message_document(m) for m in messages]}
+        return {"messages": [_message_document(m) for m in messages]}
 
     async def retry_message(request: Request) -> Any:
-        return message_document(delivery.requeue(request.path_params["messageId"]))
+        return _message_document(delivery.requeue(request.path_params["messageId"]))
 
     plan_path = "/admin/v1/usage-plans/{sellerId}/{applicationId}/{operationId}"
     return [
