@@ -188,9 +188,11 @@ def _conninfo(database: str | None = None) -> str:
     return (url.set(database=database) if database else url).render_as_string(hide_password=False)
 
 
-def build_postgres(orders: int, pool: int) -> PostgresDataset | str:
-    """The same orders (plus the POST pool) in a fresh PostgreSQL database, by COPY; or why there is none."""
-    name = f"solicitations_bench_{orders}"
+def build_postgres(orders: int, pool: int, name: str | None = None) -> PostgresDataset | str:
+    """The same orders (plus the POST pool) in a fresh PostgreSQL database, by COPY; or why there is none.
+
+    `name` keeps two tools running at once (make bench and pg_drivers.py) off each other's database."""
+    name = name or f"solicitations_bench_{orders}"
     try:
         with psycopg.connect(_conninfo(), autocommit=True, connect_timeout=3) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -223,3 +225,14 @@ def forget_postgres_solicitations(data: PostgresDataset, settle_s: float = 1.0) 
     with psycopg.connect(_conninfo(make_url(data.url).database)) as db:
         db.execute("DELETE FROM outbox")
         db.execute("DELETE FROM solicitations")
+
+
+def drop_postgres(data: PostgresDataset) -> None:
+    """Drop a dataset's database (connections still open to it are ended)."""
+    with psycopg.connect(_conninfo(), autocommit=True, connect_timeout=3) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{make_url(data.url).database}" WITH (FORCE)')
+
+
+def conninfo(url: str) -> str:
+    """The libpq URL of a PostgreSQL SQLAlchemy URL's database, for psycopg and asyncpg themselves."""
+    return _conninfo(make_url(url).database)

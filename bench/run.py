@@ -20,11 +20,12 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Protocol
 
 import dataset
 from dataset import ACCESS_TOKEN, APPLICATION, ELIGIBLE, INELIGIBLE, MARKETPLACE, POOL, SELLER, Dataset
@@ -58,6 +59,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process (all its threads) has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -103,8 +110,7 @@ class Server:
     def cpu_seconds(self) -> float:
         """User + system CPU time the server process has used so far."""
         assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.process.pid)
 
     def rss_kb(self) -> int:
         assert self.process is not None
@@ -189,9 +195,21 @@ class Scenario:
             self.server.peak_rss_kb = max(self.server.peak_rss_kb, self.server.rss_kb())
 
     def median(self, *keys: str) -> dict[str, float]:
-        """Medians of `keys` over the rounds (errors: their sum)."""
-        figures = {k: statistics.median(r[k] for r in self.rounds) for k in keys or ("rps", "p50_ms", "p99_ms")}
-        return {**figures, "errors": sum(r["errors"] for r in self.rounds)}
+        return medians(self.rounds, *keys)
+
+
+def medians(rounds: list[dict[str, float]], *keys: str) -> dict[str, float]:
+    """Medians of `keys` over the rounds (errors: their sum)."""
+    figures = {k: statistics.median(r[k] for r in rounds) for k in keys or ("rps", "p50_ms", "p99_ms")}
+    return {**figures, "errors": sum(r["errors"] for r in rounds)}
+
+
+class Driven(Protocol):
+    """Anything measured in rounds: a wrk scenario here, a driver's statement shape in pg_drivers.py."""
+
+    rounds: list[dict[str, float]]
+
+    def drive(self, wrk: str, seconds: float) -> dict[str, float]: ...
 
 
 def grant_plans(server: Server, admin_token: str) -> None:
@@ -334,7 +352,7 @@ def verdicts(figures: dict[str, dict[str, float]], servers: list[Server], sizes:
     return out
 
 
-def drive_interleaved(scenarios: "list[Scenario]", wrk: str, warmup: float, rounds: int, seconds: float) -> None:
+def drive_interleaved(scenarios: Sequence[Driven], wrk: str, warmup: float, rounds: int, seconds: float) -> None:
     """A warm-up for each scenario, then `rounds` rounds taking each in turn: the machine's noise lands on all."""
     for s in scenarios:
         s.drive(wrk, warmup)
