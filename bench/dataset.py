@@ -145,9 +145,12 @@ def build(directory: Path, orders: int) -> Dataset:
     return dataset
 
 
-def with_post_pool(dataset: Dataset, pool: int) -> Dataset:
-    """A copy of `dataset` plus `pool` fresh eligible orders for POSTs; GETs keep the exact-size file."""
-    path = dataset.path.with_name(dataset.path.stem + "-post.db")
+def with_post_pool(dataset: Dataset, pool: int, suffix: str = "post") -> Dataset:
+    """A copy of `dataset` plus `pool` fresh eligible orders for POSTs; GETs keep the exact-size file.
+
+    Servers whose delivery worker runs get a copy (`suffix`) of their own: a worker on a shared file would
+    spend its core rendering another server's emails."""
+    path = dataset.path.with_name(f"{dataset.path.stem}-{suffix}.db")
     for stale in path.parent.glob(path.name + "*"):
         stale.unlink()
     shutil.copyfile(dataset.path, path)
@@ -236,3 +239,17 @@ def drop_postgres(data: PostgresDataset) -> None:
 def conninfo(url: str) -> str:
     """The libpq URL of a PostgreSQL SQLAlchemy URL's database, for psycopg and asyncpg themselves."""
     return _conninfo(make_url(url).database)
+
+
+def pending_messages(data: Dataset | PostgresDataset) -> int:
+    """Outbox rows a delivery worker has yet to send."""
+    query = "SELECT count(*) FROM outbox WHERE state = 'pending'"
+    if isinstance(data, Dataset):
+        db = sqlite3.connect(data.path, timeout=30)
+        try:
+            return int(db.execute(query).fetchone()[0])
+        finally:
+            db.close()
+    with psycopg.connect(conninfo(data.url)) as pg:
+        row = pg.execute(query).fetchone()
+        return int(row[0]) if row else 0
