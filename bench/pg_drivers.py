@@ -130,7 +130,9 @@ class Threads:
         conn = self.connections.get(threading.get_ident())
         if conn is None:
             conn = self.connections[threading.get_ident()] = self.engine.raw_connection()
-            conn.driver_connection.autocommit = True
+            driver = conn.driver_connection
+            assert driver is not None
+            driver.autocommit = True
         cursor = conn.cursor()
         try:
             cursor.execute(percent_s(sql), (value,))
