@@ -145,9 +145,12 @@ def build(directory: Path, orders: int) -> Dataset:
     return dataset
 
 
-def with_post_pool(dataset: Dataset, pool: int) -> Dataset:
-    """A copy of `dataset` plus `pool` fresh eligible orders for POSTs; GETs keep the exact-size file."""
-    path = dataset.path.with_name(dataset.path.stem + "-post.db")
+def with_post_pool(dataset: Dataset, pool: int, suffix: str = "post") -> Dataset:
+    """A copy of `dataset` plus `pool` fresh eligible orders for POSTs; GETs keep the exact-size file.
+
+    Servers whose delivery worker runs get a copy (`suffix`) of their own: a worker on a shared file would
+    spend its core rendering another server's emails."""
+    path = dataset.path.with_name(f"{dataset.path.stem}-{suffix}.db")
     for stale in path.parent.glob(path.name + "*"):
         stale.unlink()
     shutil.copyfile(dataset.path, path)
@@ -188,9 +191,11 @@ def _conninfo(database: str | None = None) -> str:
     return (url.set(database=database) if database else url).render_as_string(hide_password=False)
 
 
-def build_postgres(orders: int, pool: int) -> PostgresDataset | str:
-    """The same orders (plus the POST pool) in a fresh PostgreSQL database, by COPY; or why there is none."""
-    name = f"solicitations_bench_{orders}"
+def build_postgres(orders: int, pool: int, name: str | None = None) -> PostgresDataset | str:
+    """The same orders (plus the POST pool) in a fresh PostgreSQL database, by COPY; or why there is none.
+
+    `name` keeps two tools running at once (make bench and pg_drivers.py) off each other's database."""
+    name = name or f"solicitations_bench_{orders}"
     try:
         with psycopg.connect(_conninfo(), autocommit=True, connect_timeout=3) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -223,3 +228,28 @@ def forget_postgres_solicitations(data: PostgresDataset, settle_s: float = 1.0) 
     with psycopg.connect(_conninfo(make_url(data.url).database)) as db:
         db.execute("DELETE FROM outbox")
         db.execute("DELETE FROM solicitations")
+
+
+def drop_postgres(data: PostgresDataset) -> None:
+    """Drop a dataset's database (connections still open to it are ended)."""
+    with psycopg.connect(_conninfo(), autocommit=True, connect_timeout=3) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{make_url(data.url).database}" WITH (FORCE)')
+
+
+def conninfo(url: str) -> str:
+    """The libpq URL of a PostgreSQL SQLAlchemy URL's database, for psycopg and asyncpg themselves."""
+    return _conninfo(make_url(url).database)
+
+
+def pending_messages(data: Dataset | PostgresDataset) -> int:
+    """Outbox rows a delivery worker has yet to send."""
+    query = "SELECT count(*) FROM outbox WHERE state = 'pending'"
+    if isinstance(data, Dataset):
+        db = sqlite3.connect(data.path, timeout=30)
+        try:
+            return int(db.execute(query).fetchone()[0])
+        finally:
+            db.close()
+    with psycopg.connect(conninfo(data.url)) as pg:
+        row = pg.execute(query).fetchone()
+        return int(row[0]) if row else 0

@@ -20,11 +20,13 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
+from typing import Protocol
 
 import dataset
 from dataset import ACCESS_TOKEN, APPLICATION, ELIGIBLE, INELIGIBLE, MARKETPLACE, POOL, SELLER, Dataset
@@ -35,6 +37,8 @@ SERVER_CORE, CLIENT_CORE = "0", "1"
 CONNECTIONS = 32
 POOL_SIZE = 100_000  # fresh orders per POST round: 5 s at 20k req/s
 TARGETS = {"get_rps": 12_000, "post_rps": 4_000, "p99_ms": 5.0, "scale": 0.9, "rss_mb": 150}
+PG_TARGETS = {"get_rps": 5_000, "post_rps": 2_500, "p99_ms": 15.0}
+HEALTHZ_P99_MS = 50.0  # while a POST is stuck in the store, or bad client secrets flood in
 ORDER_PATH = "/solicitations/v1/orders/{prefix}%07d"
 QUERY = f"?marketplaceIds={MARKETPLACE}"
 ACTION = "/solicitations/productReviewAndSellerFeedback"
@@ -58,6 +62,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process (all its threads) has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -103,8 +113,7 @@ class Server:
     def cpu_seconds(self) -> float:
         """User + system CPU time the server process has used so far."""
         assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.process.pid)
 
     def rss_kb(self) -> int:
         assert self.process is not None
@@ -124,9 +133,17 @@ class Server:
 
 
 def service(
-    label: str, data: Dataset | dataset.PostgresDataset, admin_token: str, log_dir: Path, **settings: str
+    label: str,
+    data: Dataset | dataset.PostgresDataset,
+    admin_token: str,
+    log_dir: Path,
+    worker: bool = False,
+    **settings: str,
 ) -> Server:
-    """`solicitations serve` on `data`; `settings` are SOLICITATIONS_* overrides (access log off by default)."""
+    """`solicitations serve` on `data`; `settings` are SOLICITATIONS_* overrides (access log off by default).
+
+    The lean configuration by default; `worker=True, access_log="true"` is the default `serve`, as users run it.
+    """
     env = {
         "SOLICITATIONS_DATABASE_URL": data.url,
         "SOLICITATIONS_ADMIN_TOKEN": admin_token,
@@ -134,9 +151,9 @@ def service(
         "SOLICITATIONS_MAILDIR": str(log_dir / "mail"),
         **{f"SOLICITATIONS_{k.upper()}": v for k, v in settings.items()},
     }
-    # The API alone: delivery renders and sends on its own worker processes (`solicitations worker`); an
-    # in-process worker would spend the measured core rendering the POSTs' emails.
-    argv = ["-m", "solicitations", "serve", "--no-worker", "--port"]
+    # Lean: the API alone, delivery on its own worker processes (`solicitations worker`); with `worker`, the
+    # in-process worker spends the measured core rendering the POSTs' emails, as it does for users.
+    argv = ["-m", "solicitations", "serve", *([] if worker else ["--no-worker"]), "--port"]
     return Server(label, argv, env, log=log_dir / f"{label.replace(' ', '_')}.log")
 
 
@@ -151,6 +168,7 @@ class Scenario:
     mode: str = "random"
     token: str = ACCESS_TOKEN
     before_round: Callable[[], None] | None = None
+    after_round: Callable[[], None] | None = None
     rounds: list[dict[str, float]] = field(default_factory=list)
 
     def drive(self, wrk: str, seconds: float) -> dict[str, float]:
@@ -171,6 +189,8 @@ class Scenario:
             stop.set()
             sampler.join()
         cpu = self.server.cpu_seconds() - cpu_before
+        if self.after_round:
+            self.after_round()
         summary = json.loads(next(line for line in output.splitlines() if line.startswith("BENCH "))[6:])
         wall = summary["duration_us"] / 1e6
         return {
@@ -189,9 +209,43 @@ class Scenario:
             self.server.peak_rss_kb = max(self.server.peak_rss_kb, self.server.rss_kb())
 
     def median(self, *keys: str) -> dict[str, float]:
-        """Medians of `keys` over the rounds (errors: their sum)."""
-        figures = {k: statistics.median(r[k] for r in self.rounds) for k in keys or ("rps", "p50_ms", "p99_ms")}
-        return {**figures, "errors": sum(r["errors"] for r in self.rounds)}
+        return medians(self.rounds, *keys)
+
+
+def medians(rounds: list[dict[str, float]], *keys: str) -> dict[str, float]:
+    """Medians of `keys` over the rounds (errors: their sum)."""
+    figures = {k: statistics.median(r[k] for r in rounds) for k in keys or ("rps", "p50_ms", "p99_ms")}
+    return {**figures, "errors": sum(r["errors"] for r in rounds)}
+
+
+class Driven(Protocol):
+    """Anything measured in rounds: a wrk scenario here, a driver's statement shape in pg_drivers.py."""
+
+    rounds: list[dict[str, float]]
+
+    def drive(self, wrk: str, seconds: float) -> dict[str, float]: ...
+
+
+def delivered(data: Dataset | dataset.PostgresDataset, timeout: float = 120) -> None:
+    """Wait until an in-process worker has sent the round's emails: rendering them after the round would
+    spend the server core while the next scenario is measured."""
+    deadline = time.monotonic() + timeout
+    while (pending := dataset.pending_messages(data)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if pending:
+        print(f"{pending} emails still pending after {timeout:.0f} s: the next round shares the core with them")
+
+
+def default_post(label: str, server: Server, path: str, data: Dataset | dataset.PostgresDataset) -> Scenario:
+    """POSTs to a default `serve` (its worker delivering), each round waiting for the deliveries to end."""
+    forget = (
+        partial(dataset.forget_solicitations, data)
+        if isinstance(data, Dataset)
+        else partial(dataset.forget_postgres_solicitations, data)
+    )
+    return Scenario(
+        label, server, "POST", path, 0, POOL_SIZE, "sequence", before_round=forget, after_round=partial(delivered, data)
+    )
 
 
 def grant_plans(server: Server, admin_token: str) -> None:
@@ -212,8 +266,10 @@ def size_label(size: int) -> str:
 
 
 def sqlite_scenarios(
-    size: int, work: Path, admin_token: str, compare_metrics: bool
+    size: int, work: Path, admin_token: str, optional_parts: bool
 ) -> tuple[list[Server], list[Scenario]]:
+    """GET and POST on SQLite; with `optional_parts` (the smallest dataset), also metrics off and the default
+    `serve` (worker and access log on) beside the lean one."""
     label = size_label(size)
     started = time.monotonic()
     data = dataset.build(work, size)
@@ -227,7 +283,7 @@ def sqlite_scenarios(
     get_eligible = ORDER_PATH.format(prefix=ELIGIBLE) + QUERY
     get_ineligible = ORDER_PATH.format(prefix=INELIGIBLE) + QUERY
     post = ORDER_PATH.format(prefix=POOL) + ACTION + QUERY
-    forget = lambda: dataset.forget_solicitations(post_data)  # noqa: E731
+    forget = partial(dataset.forget_solicitations, post_data)
     scenarios = [
         Scenario(f"{label} GET eligible", api, "GET", get_eligible, 0, data.eligible),
         Scenario(f"{label} GET ineligible", api, "GET", get_ineligible, 0, data.ineligible),
@@ -235,27 +291,39 @@ def sqlite_scenarios(
         Scenario(f"{label} POST fresh (NORMAL)", normal, "POST", post, 0, POOL_SIZE, "sequence", before_round=forget),
         Scenario(f"{label} GET eligible, access log on", logged, "GET", get_eligible, 0, data.eligible),
     ]
-    if compare_metrics:
+    if optional_parts:
         bare = service(f"{label} api no metrics", data, admin_token, work, metrics="false")
-        servers.append(bare)
-        scenarios.append(Scenario(f"{label} GET eligible, metrics off", bare, "GET", get_eligible, 0, data.eligible))
+        default_data = dataset.with_post_pool(data, POOL_SIZE, suffix="post-default")
+        default = service(f"{label} default serve", default_data, admin_token, work, worker=True, access_log="true")
+        servers += [bare, default]
+        scenarios += [
+            Scenario(f"{label} GET eligible, metrics off", bare, "GET", get_eligible, 0, data.eligible),
+            Scenario(f"{label} GET eligible, default serve", default, "GET", get_eligible, 0, data.eligible),
+            default_post(f"{label} POST fresh (FULL), default serve", default, post, default_data),
+        ]
     return servers, scenarios
 
 
 def postgresql_scenarios(size: int, work: Path, admin_token: str) -> tuple[list[Server], list[Scenario], str | None]:
-    """GET and POST on PostgreSQL (sharing the two cores with the server and wrk: a floor, not a ceiling)."""
+    """GET and POST on PostgreSQL (sharing the two cores with the server and wrk: a floor, not a ceiling), lean
+    and default `serve`, each on a database of its own (a worker would deliver the other's emails)."""
     label = f"{size_label(size)} PostgreSQL"
     data = dataset.build_postgres(size, POOL_SIZE)
-    if isinstance(data, str):
-        return [], [], data
+    default_data = dataset.build_postgres(size, POOL_SIZE, name=f"solicitations_bench_{size}_default")
+    if isinstance(data, str) or isinstance(default_data, str):
+        return [], [], str(data if isinstance(data, str) else default_data)
     api = service(f"{label} api", data, admin_token, work)
+    default = service(f"{label} default serve", default_data, admin_token, work, worker=True, access_log="true")
+    get = ORDER_PATH.format(prefix=ELIGIBLE) + QUERY
     post = ORDER_PATH.format(prefix=POOL) + ACTION + QUERY
-    forget = lambda: dataset.forget_postgres_solicitations(data)  # noqa: E731
+    forget = partial(dataset.forget_postgres_solicitations, data)
     scenarios = [
-        Scenario(f"{label} GET eligible", api, "GET", ORDER_PATH.format(prefix=ELIGIBLE) + QUERY, 0, data.eligible),
+        Scenario(f"{label} GET eligible", api, "GET", get, 0, data.eligible),
         Scenario(f"{label} POST fresh", api, "POST", post, 0, POOL_SIZE, "sequence", before_round=forget),
+        Scenario(f"{label} GET eligible, default serve", default, "GET", get, 0, data.eligible),
+        default_post(f"{label} POST fresh, default serve", default, post, default_data),
     ]
-    return [api], scenarios, None
+    return [api, default], scenarios, None
 
 
 def machine() -> dict[str, str]:
@@ -326,6 +394,15 @@ def verdicts(figures: dict[str, dict[str, float]], servers: list[Server], sizes:
         small, large = size_label(min(sizes)), size_label(max(sizes))
         ratio = figures[f"{large} GET eligible"]["rps"] / figures[f"{small} GET eligible"]["rps"]
         check(ratio >= TARGETS["scale"], f"GET on {large} / GET on {small} = {ratio:.2f} ≥ {TARGETS['scale']}")
+    for name, figure in figures.items():
+        if ("PostgreSQL" in name and "PostgreSQL GET" in name) or "PostgreSQL POST" in name:
+            kind = "get_rps" if " GET " in name else "post_rps"
+            rps, p99 = figure["rps"], figure["p99_ms"]
+            check(rps >= PG_TARGETS[kind], f"{name} {rps:,.0f} req/s ≥ {PG_TARGETS[kind]:,}")
+            check(p99 <= PG_TARGETS["p99_ms"], f"{name} p99 {p99:.2f} ms ≤ {PG_TARGETS['p99_ms']} ms")
+        elif name.startswith("/healthz"):
+            p99 = figure["healthz_p99_ms"]
+            check(p99 <= HEALTHZ_P99_MS, f"{name}: p99 {p99:.1f} ms ≤ {HEALTHZ_P99_MS:.0f} ms")
     peak = max(servers, key=lambda s: s.peak_rss_kb)
     check(
         peak.peak_rss_kb / 1024 <= TARGETS["rss_mb"],
@@ -334,7 +411,7 @@ def verdicts(figures: dict[str, dict[str, float]], servers: list[Server], sizes:
     return out
 
 
-def drive_interleaved(scenarios: "list[Scenario]", wrk: str, warmup: float, rounds: int, seconds: float) -> None:
+def drive_interleaved(scenarios: Sequence[Driven], wrk: str, warmup: float, rounds: int, seconds: float) -> None:
     """A warm-up for each scenario, then `rounds` rounds taking each in turn: the machine's noise lands on all."""
     for s in scenarios:
         s.drive(wrk, warmup)
@@ -345,6 +422,8 @@ def drive_interleaved(scenarios: "list[Scenario]", wrk: str, warmup: float, roun
 
 
 def main() -> None:
+    import stalls  # here, not above: it imports this module (as secret_checks and pg_drivers do)
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,1000000", help="dataset sizes, comma-separated")
     parser.add_argument("--rounds", type=int, default=3)
@@ -368,7 +447,7 @@ def main() -> None:
     raw = Scenario("raw ASGI hello-world", raw_server, "GET", "/hello/%07d", 0, 1, token="")
     servers, scenarios = [raw_server], []
     for size in sizes:
-        more_servers, more = sqlite_scenarios(size, args.work, admin_token, compare_metrics=size == min(sizes))
+        more_servers, more = sqlite_scenarios(size, args.work, admin_token, optional_parts=size == min(sizes))
         servers += more_servers
         scenarios += more
     pg_servers, pg_scenarios, why_not = postgresql_scenarios(min(sizes), args.work, admin_token)
@@ -390,11 +469,17 @@ def main() -> None:
         total = len(everything) * (args.warmup + args.rounds * args.seconds)
         print(f"{len(everything)} scenarios × ({args.warmup} s warm-up + {args.rounds} × {args.seconds} s): ~{total} s")
         drive_interleaved(everything, wrk, args.warmup, args.rounds, args.seconds)
+        stuck_on = next(s for s in servers if s.label == f"{size_label(min(sizes))} post FULL")
+        stall_rows = stalls.measure(
+            stuck_on, next((s for s in pg_servers if s.label.endswith(" api")), None), admin_token
+        )
     finally:
         for server in servers:
             server.stop()
 
     text, figures = table(scenarios, raw, notes)
+    text += "\n\n### The event loop while the store waits or secrets flood in\n\n" + stalls.table(stall_rows)
+    figures.update({name: {k: round(v, 3) for k, v in row.items()} for name, row in stall_rows.items()})
     checks = verdicts(figures, servers[1:], sizes)
     header = (
         f"{info['date']}, {info['cpu']}, commit {info['commit']}, {info['load']}\n"
@@ -425,6 +510,7 @@ def main() -> None:
     else:
         for log in args.work.glob("*.log"):
             log.unlink()
+    shutil.rmtree(args.work / "mail", ignore_errors=True)  # the default servers' deliveries: ~10k files a round
 
 
 if __name__ == "__main__":
