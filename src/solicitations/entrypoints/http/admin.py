@@ -1,6 +1,5 @@
 """The admin API for operators and test suites, behind `Authorization: Bearer <admin token>`."""
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,6 +11,7 @@ from solicitations.bootstrap import Container
 from solicitations.domain import errors
 from solicitations.domain.messages import MessageState
 from solicitations.entrypoints.http import rendering
+from solicitations.entrypoints.http.bearer import bearer_matches
 from solicitations.entrypoints.http.requests import json_body
 from solicitations.entrypoints.http.routing import route
 from solicitations.service.admin import identifier, invalid, known_operation, message_document
@@ -29,7 +29,6 @@ MAX_LIST = 1000
 
 
 def admin_routes(container: Container, admin_token: str) -> list[Route]:
-    expected = f"Bearer {admin_token}".encode()
     admin = container.admin
     delivery = container.delivery
     throttle = container.throttle
@@ -40,8 +39,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
     def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             request_id = rendering.new_request_id()
-            given = request.headers.get("authorization", "").encode("utf-8", "surrogateescape")
-            if not hmac.compare_digest(given, expected):
+            if not bearer_matches(request, admin_token):
                 return rendering.error_response(errors.ADMIN_UNAUTHORIZED, request_id)
             try:
                 return rendering.json_response(await handler(request), request_id)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -26,7 +27,9 @@ from solicitations.domain.usage_plans import (
     UsagePlan,
 )
 from solicitations.entrypoints.http import rendering
+from solicitations.entrypoints.http.bearer import bearer_matches
 from solicitations.entrypoints.http.consent import consent_app
+from solicitations.entrypoints.http.headers import HtmlPageHeaders
 from solicitations.entrypoints.http.oauth import token_routes
 from solicitations.entrypoints.http.openapi import openapi_document
 from solicitations.entrypoints.http.requests import json_body, marketplace_id
@@ -175,7 +178,10 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
             return rendering.error_response(errors.SERVICE_UNAVAILABLE.with_details(details), request_id)
         return rendering.json_response({"status": "ready"}, request_id)
 
-    document = openapi_document(admin=settings.admin_token is not None, metrics=metrics is not None)
+    # Scrapers get a token of their own, so they need not hold the admin's; no token at all, no /metrics.
+    metrics_token = settings.metrics_token or settings.admin_token
+    serve_metrics = metrics is not None and metrics_token is not None
+    document = openapi_document(admin=settings.admin_token is not None, metrics=serve_metrics)
 
     async def openapi(request: Request) -> Response:
         return rendering.json_response(document, rendering.new_request_id())
@@ -194,11 +200,13 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
     ]
     routes += token_routes(container.identity)
     routes.append(Mount("/apps", app=consent_app(container.identity, settings.session_secret or secrets.token_hex(32))))
-    if metrics is not None:
-        registry = metrics
+    if metrics is not None and metrics_token is not None:
+        registry, scraper_token = metrics, metrics_token
 
         async def metrics_text(request: Request) -> Response:
             """The outbox gauges are read from the store off the event loop (cached); a failed read omits them."""
+            if not bearer_matches(request, scraper_token):
+                return rendering.error_response(errors.METRICS_UNAUTHORIZED, rendering.new_request_id())
             text = await registry.scrape()
             return rendering.json_response(text, rendering.new_request_id(), media_type=CONTENT_TYPE)
 
@@ -236,6 +244,7 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
         routes=routes,
         exception_handlers={HTTPException: rendering.framework_error, Exception: server_error},
         lifespan=lifespan,
+        middleware=[Middleware(HtmlPageHeaders)],
     )
     app.router.redirect_slashes = False
     return app
