@@ -38,7 +38,7 @@ test: lint typecheck
 	$(BIN)/pytest -n 2
 	SOLICITATIONS_TEST_DATABASE=postgresql \
 	SOLICITATIONS_TEST_REDIS_URL=$${SOLICITATIONS_TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
-	$(BIN)/pytest -n 2 -m "not sqlite_only" tests/integration tests/e2e
+	$(BIN)/pytest -n 2 -m "not sqlite_only" tests/integration tests/e2e tests/security
 
 # The unit and integration tests again with every process's clock 400 days ahead (Debian's faketime):
 # a test that mixes the suite's fixed clock with the wall clock fails here the day it is written.

@@ -21,8 +21,6 @@ async def app(
 if __name__ == "__main__":
     import sys
 
-    import uvicorn
+    from solicitations.entrypoints.http import server
 
-    from solicitations.entrypoints.cli import UVICORN_OPTIONS
-
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), **UVICORN_OPTIONS)
+    server.run(app, server.ServerLimits(), host="127.0.0.1", port=int(sys.argv[1]))

@@ -20,7 +20,8 @@ import psycopg
 from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 
-ADMIN_TOKEN = "test-admin-token"
+ADMIN_TOKEN = "test-admin-token-0123456789abcdef"  # at least 32 characters, as the service requires
+METRICS_AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}  # /metrics takes the admin token without a metrics token
 SELLER = "A1TESTSELLER"
 OTHER_SELLER = "A2OTHERSELLER"
 APP = "amzn1.sp.solution.test-app"

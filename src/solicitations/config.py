@@ -1,11 +1,16 @@
 """Settings, read from SOLICITATIONS_* environment variables (pydantic-settings)."""
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A bearer token guessed or brute-forced opens every seller's data: 32 characters (e.g. `openssl rand -hex 16`
+# or longer) put it out of reach, and an empty one would match an empty `Authorization: Bearer `.
+BEARER_TOKEN_MIN = 32
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SOLICITATIONS_", extra="ignore")
+    # Errors never echo a value: settings hold tokens, passwords and URLs with credentials.
+    model_config = SettingsConfigDict(env_prefix="SOLICITATIONS_", extra="ignore", hide_input_in_errors=True)
 
     database_url: str = Field("sqlite:///./solicitations.db", description="SQLAlchemy URL of the store")
     database_pool_size: int = Field(
@@ -23,7 +28,12 @@ class Settings(BaseSettings):
     in_process_worker: bool = Field(
         True, description="Run a delivery worker inside each server process (`serve --no-worker` sets false)"
     )
-    admin_token: str | None = Field(None, description="Bearer token of the admin API; unset = no admin API")
+    admin_token: str | None = Field(
+        None, description=f"Bearer token of the admin API, {BEARER_TOKEN_MIN}+ characters; unset = no admin API"
+    )
+    metrics_token: str | None = Field(
+        None, description="Bearer token of /metrics for scrapers; unset = the admin token (none: no /metrics)"
+    )
     session_secret: str | None = Field(
         None, description="Key signing consent-page session cookies; set the same value on every node"
     )
@@ -41,6 +51,17 @@ class Settings(BaseSettings):
     secret_check_waiting: int = Field(
         32, ge=0, description="Secret checks that may wait for a thread; past that, 503 at once"
     )
+    max_header_bytes: int = Field(
+        32 * 1024, ge=1024, description="Request line and headers larger than this get 431 and the connection closed"
+    )
+    client_timeout_seconds: float = Field(
+        10.0, gt=0, description="Time a client has to send a request's line and headers, and to resume a stalled body"
+    )
+    keep_alive_seconds: int = Field(5, ge=1, description="Idle keep-alive connections are closed after this long")
+    max_connections: int = Field(
+        1000, ge=1, description="Open connections (and requests in flight) per process; past that, 503 at once"
+    )
+    listen_backlog: int = Field(2048, ge=1, description="Connections the kernel queues before the server accepts them")
     max_body_bytes: int = Field(1024 * 1024, description="Larger request bodies get 413")
     access_log: bool = Field(True, description="One JSON log line per request")
     metrics: bool = Field(True, description="Count requests, latencies, 429s and outcomes, served at /metrics")
@@ -68,3 +89,14 @@ class Settings(BaseSettings):
     )
     delivery_poll_seconds: float = Field(0.5, gt=0, description="How often an idle worker looks for due messages")
     delivery_batch_size: int = Field(20, ge=1, le=1000, description="Messages one worker claims and sends at once")
+
+    @field_validator("admin_token", "metrics_token")
+    @classmethod
+    def _strong_bearer_token(cls, value: str | None) -> str | None:
+        """Refuse to start rather than guard the admin API (or /metrics) with a guessable or empty token."""
+        if value is not None and (len(value) < BEARER_TOKEN_MIN or not value.isprintable() or " " in value):
+            raise ValueError(
+                f"must be at least {BEARER_TOKEN_MIN} printable characters without spaces (e.g. `openssl rand -hex "
+                f"32`), or unset; got {len(value)} characters"
+            )
+        return value

@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import US, ServerProcess, fresh_database_url, order_doc, sample, server_now, wait_until
+from helpers import METRICS_AUTH, US, ServerProcess, fresh_database_url, order_doc, sample, server_now, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ def test_a_delivered_email_shows_in_the_attempts_and_the_outbox_depth(tmp_path: 
         wait_until(lambda: maildir.is_dir() and len(mailbox.Maildir(maildir, create=False)) == 1, 15, "the email")
 
         def scrape() -> str:
-            response = httpx.get(server.base_url + "/metrics")
+            response = httpx.get(server.base_url + "/metrics", headers=METRICS_AUTH)
             assert response.status_code == 200
             return response.text
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from helpers import ADMIN_TOKEN, APP, SELLER, US, free_port, order_doc, sample
+from helpers import ADMIN_TOKEN, APP, METRICS_AUTH, SELLER, US, free_port, order_doc, sample
 from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
 from solicitations.entrypoints.http.app import create_app
@@ -45,7 +45,7 @@ def test_metrics_count_requests_statuses_outcomes_and_latency(client, admin_head
         assert client.put(f"/admin/v1/orders/{order_id}", json=doc, headers=admin_headers).status_code == 200
     headers = {"x-amz-access-token": token}
     params = {"marketplaceIds": US}
-    before = client.get("/metrics").text
+    before = client.get("/metrics", headers=METRICS_AUTH).text
     assert client.get(orders_url("111-0000000-0000001"), params=params, headers=headers).status_code == 200
     assert client.get(orders_url("111-0000000-0000002"), params=params, headers=headers).status_code == 200
     assert client.get(orders_url("111-0000000-0009999"), params=params, headers=headers).status_code == 404
@@ -55,7 +55,7 @@ def test_metrics_count_requests_statuses_outcomes_and_latency(client, admin_head
     assert client.post(orders_url("111-0000000-0000003") + action, params=params, headers=headers).status_code == 403
 
     clock.advance(timedelta(seconds=settings.outbox_metrics_cache_seconds))  # past the outbox read of `before`
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=METRICS_AUTH)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     assert response.headers["x-amzn-RequestId"]
@@ -104,7 +104,7 @@ def test_429s_are_counted_by_plan_kind_never_by_partner(database_url, admin_head
         429,
     ]
 
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=METRICS_AUTH).text
     assert sample(text, "solicitations_throttled_requests_total", operation=GET, plan="default") == 2
     assert sample(text, "solicitations_throttled_requests_total", operation=POST, plan="granted") == 1
     assert sample(text, "solicitations_http_requests_total", operation=GET, status="429") == 2
@@ -117,7 +117,7 @@ def test_429s_are_counted_by_plan_kind_never_by_partner(database_url, admin_head
 
 def test_metrics_can_be_turned_off(settings, app_for) -> None:
     _, client = app_for(settings.model_copy(update={"metrics": False}))
-    assert client.get("/metrics").status_code == 404
+    assert client.get("/metrics", headers=METRICS_AUTH).status_code == 404
     assert "/metrics" not in client.get("/openapi.json").json()["paths"]
 
 

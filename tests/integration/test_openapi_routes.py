@@ -34,7 +34,7 @@ def documented(document: dict) -> set[tuple[str, str]]:
 def test_the_document_describes_exactly_the_routes_served(tmp_path, admin, metrics):
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-        admin_token="an-admin-token-for-this-test" if admin else None,
+        admin_token="an-admin-token-for-this-test-0123456" if admin else None,
         metrics=metrics,
         maildir=str(tmp_path / "mail"),
     )

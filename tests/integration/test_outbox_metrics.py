@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from helpers import Clock, order_doc, sample
+from helpers import METRICS_AUTH, Clock, order_doc, sample
 from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
 from solicitations.entrypoints.http.app import create_app
@@ -90,29 +90,29 @@ def test_metrics_after_real_deliveries_count_attempts_depth_and_age(
     transport.failures["flaky@example.com"] = [DeliveryFailed("421 4.3.0 try again later", permanent=False)]
     transport.failures["gone@example.com"] = [DeliveryFailed("550 5.1.1 no such user", permanent=True)]
 
-    text = client.get("/metrics").text  # the outbox is read now, at T0, and kept for CACHE
+    text = client.get("/metrics", headers=METRICS_AUTH).text  # the outbox is read now, at T0, and kept for CACHE
     assert outbox(text) == {"pending": 4, "sent": 0, "dead": 0, "suppressed": 0}
     assert sample(text, AGE) == 0.0  # recorded at T0, the clock's now
     assert f"{ATTEMPTS}{{" not in text  # nothing attempted yet
 
     assert deliver(client, container) == 4
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=METRICS_AUTH).text
     assert attempts(text) == {"sent": 1, "retry": 1, "dead": 1, "suppressed": 1}  # counts are live
     assert outbox(text) == {"pending": 4, "sent": 0, "dead": 0, "suppressed": 0}  # the read of T0, still cached
 
     clock.advance(CACHE)
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=METRICS_AUTH).text
     assert outbox(text) == {"pending": 1, "sent": 1, "dead": 1, "suppressed": 1}
     assert sample(text, AGE) == 5.0  # the flaky order's email, recorded at T0, waits in its backoff
 
     clock.advance(timedelta(seconds=2))  # within the cache: the same read, the age as of now
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=METRICS_AUTH).text
     assert sample(text, AGE) == 7.0
     assert outbox(text)["pending"] == 1
 
     assert deliver(client, container) == 1  # the backoff (under the 1 s base) has passed: sent this time
     clock.advance(CACHE)
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=METRICS_AUTH).text
     assert attempts(text) == {"sent": 2, "retry": 1, "dead": 1, "suppressed": 1}
     assert outbox(text) == {"pending": 0, "sent": 2, "dead": 1, "suppressed": 1}
     assert sample(text, AGE) == 0.0  # nothing pending
@@ -154,16 +154,16 @@ def test_a_scrape_storm_reads_the_store_once_per_cache_window(client, container,
     texts = client.portal.call(storm)  # type: ignore[union-attr]
     assert len(store_reads) == 1  # twenty concurrent scrapes shared one read
     assert all(b'solicitations_outbox_depth{state="pending"} 0.0' in text for text in texts)
-    assert {client.get("/metrics").status_code for _ in range(10)} == {200}
+    assert {client.get("/metrics", headers=METRICS_AUTH).status_code for _ in range(10)} == {200}
     assert len(store_reads) == 1
     clock.advance(CACHE - timedelta(milliseconds=1))
-    client.get("/metrics")
+    client.get("/metrics", headers=METRICS_AUTH)
     assert len(store_reads) == 1
     clock.advance(timedelta(milliseconds=1))
-    client.get("/metrics")
+    client.get("/metrics", headers=METRICS_AUTH)
     assert len(store_reads) == 2
     clock.advance(-timedelta(hours=1))  # a clock set back does not make the last read fresh for an hour
-    client.get("/metrics")
+    client.get("/metrics", headers=METRICS_AUTH)
     assert len(store_reads) == 3
 
 
@@ -175,12 +175,12 @@ def test_a_store_failure_during_a_scrape_omits_the_outbox_series(
     settings = settings.model_copy(update={"database_url": f"sqlite:///{directory / 'db.sqlite'}"})
     container = bootstrap(settings, clock, mail=transport)
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
-        assert f'{DEPTH}{{state="pending"}} 0.0' in client.get("/metrics").text
+        assert f'{DEPTH}{{state="pending"}} 0.0' in client.get("/metrics", headers=METRICS_AUTH).text
         container.store.close()  # every connection closed: the next read must open the file again
         shutil.rmtree(directory)
         clock.advance(CACHE)
         caplog.set_level(logging.WARNING, logger="solicitations.metrics")
-        response = client.get("/metrics")
+        response = client.get("/metrics", headers=METRICS_AUTH)
         assert response.status_code == 200
         assert DEPTH not in response.text
         assert AGE not in response.text
@@ -188,5 +188,7 @@ def test_a_store_failure_during_a_scrape_omits_the_outbox_series(
         [warning] = [r for r in caplog.records if r.name == "solicitations.metrics"]
         assert warning.getMessage() == "outbox metrics unavailable"
         assert "StoreUnavailable" in warning.__dict__["error"]
-        assert client.get("/metrics").status_code == 200  # within the cache: the failure is not retried
+        assert (
+            client.get("/metrics", headers=METRICS_AUTH).status_code == 200
+        )  # within the cache: the failure is not retried
         assert len([r for r in caplog.records if r.name == "solicitations.metrics"]) == 1

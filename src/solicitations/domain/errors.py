@@ -48,6 +48,7 @@ QUOTA_EXCEEDED = Failure(429, "QuotaExceeded", "You exceeded your quota for the 
 INTERNAL_FAILURE = Failure(500, "InternalFailure", "We encountered an internal error. Please try again.")
 SERVICE_UNAVAILABLE = Failure(503, "ServiceUnavailable", "Temporary overloading or maintenance of the server.")
 ADMIN_UNAUTHORIZED = Failure(401, "Unauthorized", "The admin token is missing or wrong.")
+METRICS_UNAUTHORIZED = Failure(401, "Unauthorized", "The metrics token is missing or wrong.")
 
 
 def not_found(what: str) -> ApiError:

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import secrets
 import signal
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from solicitations.adapters.clock import SystemClock
 from solicitations.adapters.store.sql import sqlite_file
@@ -63,14 +65,27 @@ def global_options(
     ctx.ensure_object(CliContext).database_url = database_url
 
 
-def _container(ctx: typer.Context, *, creates_database: bool, configure_logs: bool = False) -> Container:
+def _settings(**overrides: Any) -> Settings:
+    """The environment's settings; an invalid one (a short admin token…) is a message and exit code 2."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        for problem in error.errors():
+            name = "SOLICITATIONS_" + "_".join(str(part) for part in problem["loc"]).upper()
+            typer.echo(f"{name}: {problem['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _container(
+    ctx: typer.Context, *, creates_database: bool, configure_logs: bool = False, **overrides: Any
+) -> Container:
     """Every command's Container, built only here: the settings with --database-url, the context's clock.
 
     A command that only reads, or acts on rows that must exist already, passes creates_database=False: a
     SQLite file that does not exist is then a wrong path, refused with exit code 2 instead of created empty.
     """
     options = ctx.ensure_object(CliContext)
-    settings = Settings(database_url=options.database_url)
+    settings = _settings(database_url=options.database_url, **overrides)
     if not creates_database:
         path = sqlite_file(settings.database_url)
         if path is not None and not path.exists():
@@ -85,23 +100,15 @@ def _container(ctx: typer.Context, *, creates_database: bool, configure_logs: bo
     return bootstrap(settings, options.clock)
 
 
-# How `serve` runs uvicorn; the benchmark's raw ASGI baseline uses the same, to compare like with like.
-UVICORN_OPTIONS: dict[str, Any] = {
-    "loop": "uvloop",
-    "http": "httptools",
-    "access_log": False,  # the app writes its own structured access log
-    "log_config": None,
-    "server_header": False,
-    "timeout_graceful_shutdown": 10,
-}
-
-
-def _demo_banner(host: str, port: int, rows: list[tuple[str, str, str]], token: str, mail: str) -> str:
+def _demo_banner(
+    host: str, port: int, rows: list[tuple[str, str, str]], token: str, mail: str, admin_token: str
+) -> str:
     base = f"http://{host}:{port}"
     lines = [
         "",
         f"Solicitations API v1 with demo data on {base}",
         f"access token: {token}",
+        f"admin token: {admin_token}",
         f"buyers' emails go to {mail}",
         "",
         "orders:",
@@ -135,12 +142,15 @@ def serve(
 
     Creates the database if it does not exist: starting the service is how a new store begins.
     """
-    import uvicorn
-
     from solicitations.adapters.mail.rendering import sender_domain
+    from solicitations.entrypoints.http import server
     from solicitations.entrypoints.http.app import create_app
 
-    container = _container(ctx, creates_database=True, configure_logs=True)
+    # The demo's admin API gets a fresh random token unless the operator chose one (a weak one is refused).
+    generated = secrets.token_urlsafe(32) if demo and "SOLICITATIONS_ADMIN_TOKEN" not in os.environ else None
+    container = _container(
+        ctx, creates_database=True, configure_logs=True, **({"admin_token": generated} if generated else {})
+    )
     settings = container.settings
     if demo:
         from solicitations.service import demo as demo_data
@@ -152,21 +162,25 @@ def serve(
             [(r.amazon_order_id, r.marketplace_id, r.expectation) for r in rows],
             demo_data.ACCESS_TOKEN,
             "the SMTP server of SOLICITATIONS_SMTP_URL" if settings.smtp_url else f"the Maildir {settings.maildir}",
+            generated or "the one in SOLICITATIONS_ADMIN_TOKEN",
         )
         typer.echo(banner)
+    limits = server.ServerLimits.of(settings)
     if workers == 1:
-        uvicorn.run(create_app(container, worker=worker), host=host, port=port, **UVICORN_OPTIONS)
+        server.run(create_app(container, worker=worker), limits, host=host, port=port)
         return
     container.close()  # migrated and seeded: each server process builds its own container
     os.environ["SOLICITATIONS_IN_PROCESS_WORKER"] = "true" if worker else "false"
     os.environ["SOLICITATIONS_DATABASE_URL"] = settings.database_url  # --database-url reaches them too
-    uvicorn.run(
+    if settings.admin_token is not None:
+        os.environ["SOLICITATIONS_ADMIN_TOKEN"] = settings.admin_token  # the demo's generated one too
+    server.run(
         "solicitations.entrypoints.http.asgi:from_environment",
-        factory=True,
-        workers=workers,
+        limits,
         host=host,
         port=port,
-        **UVICORN_OPTIONS,
+        workers=workers,
+        factory=True,
     )
 
 

@@ -1,8 +1,8 @@
 """Alembic environment: runs on the connection the store hands over (see store/migrate.py)."""
 
 from alembic import context
-from sqlalchemy import create_engine
 
+from solicitations.adapters.store.engines import make_engine
 from solicitations.adapters.store.schema import metadata
 
 
@@ -18,5 +18,5 @@ if connection is not None:
 else:  # the `alembic` command line, e.g. for `alembic revision --autogenerate`
     from solicitations.config import Settings
 
-    with create_engine(Settings().database_url).begin() as fresh:
+    with make_engine(Settings().database_url).begin() as fresh:
         _run(fresh)

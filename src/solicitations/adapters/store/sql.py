@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, func, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, event, func, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -31,6 +31,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from solicitations.adapters.store import schema
+from solicitations.adapters.store.engines import make_engine
 from solicitations.adapters.store.group_commit import GroupCommitter
 from solicitations.adapters.store.migrate import is_current, upgrade
 from solicitations.domain.callers import Caller
@@ -722,7 +723,7 @@ class SqlStore:
             # psycopg 3, synchronous: its calls run in this store's thread pools, never on the event loop.
             # Each reader thread keeps a connection of its own (up to pool_size of them); the writers, the
             # worker and the rest keep the pool_size connections and pool_size overflow they had before.
-            self.engine = create_engine(
+            self.engine = make_engine(
                 url,
                 pool_size=pool_size,
                 max_overflow=2 * pool_size,
@@ -733,7 +734,7 @@ class SqlStore:
                 },
             )
         else:
-            self.engine = create_engine(url)
+            self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             self._configure_sqlite(sqlite_synchronous, busy_timeout_ms)

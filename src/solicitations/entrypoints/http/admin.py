@@ -1,6 +1,5 @@
 """The admin API for operators and test suites, behind `Authorization: Bearer <admin token>`."""
 
-import hmac
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -15,6 +14,7 @@ from solicitations.domain.messages import MessageState
 from solicitations.domain.orders import format_timestamp
 from solicitations.entrypoints import operator_input
 from solicitations.entrypoints.http import rendering
+from solicitations.entrypoints.http.bearer import bearer_matches
 from solicitations.entrypoints.http.requests import json_body
 from solicitations.entrypoints.http.routing import route
 from solicitations.entrypoints.operator_input import invalid, known_operation
@@ -77,7 +77,6 @@ def _report_document(report: OrderReport) -> dict[str, Any]:
 
 
 def admin_routes(container: Container, admin_token: str) -> list[Route]:
-    expected = f"Bearer {admin_token}".encode()
     admin = container.admin
     delivery = container.delivery
     throttle = container.throttle
@@ -88,8 +87,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
     def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             request_id = rendering.new_request_id()
-            given = request.headers.get("authorization", "").encode("utf-8", "surrogateescape")
-            if not hmac.compare_digest(given, expected):
+            if not bearer_matches(request, admin_token):
                 return rendering.error_response(errors.ADMIN_UNAUTHORIZED, request_id)
             try:
                 return rendering.json_response(await handler(request), request_id)

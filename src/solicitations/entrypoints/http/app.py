@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -21,6 +22,7 @@ from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.bookkeeping import Bookkeeping
 from solicitations.entrypoints.http.buyer_pages import buyer_page_routes
 from solicitations.entrypoints.http.consent import consent_routes
+from solicitations.entrypoints.http.headers import HtmlPageHeaders
 from solicitations.entrypoints.http.oauth import token_routes
 from solicitations.entrypoints.http.operations import operations_routes
 from solicitations.entrypoints.http.solicitations_api import solicitations_routes
@@ -44,7 +46,13 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
             settings.max_body_bytes,
         ),
         *buyer_page_routes(container.opt_outs, container.renderer, bookkeeping),
-        *operations_routes(container.readiness, container.metrics, admin=settings.admin_token is not None),
+        *operations_routes(
+            container.readiness,
+            container.metrics,
+            admin=settings.admin_token is not None,
+            # Scrapers get a token of their own, so they need not hold the admin's.
+            metrics_token=settings.metrics_token or settings.admin_token,
+        ),
         *token_routes(container.identity),
         *consent_routes(container.identity, settings.session_secret),
     ]
@@ -81,6 +89,7 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
         routes=routes,
         exception_handlers={HTTPException: rendering.framework_error, Exception: server_error},
         lifespan=lifespan,
+        middleware=[Middleware(HtmlPageHeaders)],
     )
     app.router.redirect_slashes = False
     return app

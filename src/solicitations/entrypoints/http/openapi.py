@@ -567,13 +567,14 @@ def openapi_document(*, admin: bool, metrics: bool) -> dict[str, Any]:
                 "operationId": "metrics",
                 "summary": "Metrics in the Prometheus text exposition format 0.0.4.",
                 "tags": ["operations"],
-                "security": [],
+                "security": [{"metricsBearer": []}],
                 "responses": {
                     "200": {
                         "description": "The metrics.",
                         "headers": _headers(False),
                         "content": {"text/plain": {"schema": {"type": "string"}}},
-                    }
+                    },
+                    "401": _error("The metrics token (else the admin token) is missing or wrong."),
                 },
             }
         }
@@ -676,6 +677,7 @@ def openapi_document(*, admin: bool, metrics: bool) -> dict[str, Any]:
             "securitySchemes": {
                 "accessToken": {"type": "apiKey", "in": "header", "name": "x-amz-access-token"},
                 "adminBearer": {"type": "http", "scheme": "bearer"},
+                "metricsBearer": {"type": "http", "scheme": "bearer"},
             },
         },
         "security": [{"accessToken": []}],

@@ -7,12 +7,19 @@ from starlette.routing import BaseRoute, Route
 from solicitations.adapters.metrics import CONTENT_TYPE, PrometheusMetrics
 from solicitations.domain import errors
 from solicitations.entrypoints.http import rendering
+from solicitations.entrypoints.http.bearer import bearer_matches
 from solicitations.entrypoints.http.openapi import openapi_document
 from solicitations.service.health import Readiness
 
 
-def operations_routes(readiness: Readiness, metrics: PrometheusMetrics | None, *, admin: bool) -> list[BaseRoute]:
-    """`admin` tells whether the admin API is served, so that the OpenAPI document describes it or not."""
+def operations_routes(
+    readiness: Readiness, metrics: PrometheusMetrics | None, *, admin: bool, metrics_token: str | None
+) -> list[BaseRoute]:
+    """`admin` tells whether the admin API is served, so that the OpenAPI document describes it or not.
+
+    /metrics is served only with a token to guard it (`metrics_token`): a public scrape page tells anyone
+    the traffic and the outbox's state.
+    """
 
     async def healthz(request: Request) -> Response:
         """The process is alive (and its event loop turns): nothing else is checked."""
@@ -27,7 +34,8 @@ def operations_routes(readiness: Readiness, metrics: PrometheusMetrics | None, *
             return rendering.error_response(errors.SERVICE_UNAVAILABLE.with_details(details), request_id)
         return rendering.json_response({"status": "ready"}, request_id)
 
-    document = openapi_document(admin=admin, metrics=metrics is not None)
+    serve_metrics = metrics is not None and metrics_token is not None
+    document = openapi_document(admin=admin, metrics=serve_metrics)
 
     async def openapi(request: Request) -> Response:
         return rendering.json_response(document, rendering.new_request_id())
@@ -37,11 +45,13 @@ def operations_routes(readiness: Readiness, metrics: PrometheusMetrics | None, *
         Route("/readyz", readyz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
-    if metrics is not None:
-        registry = metrics
+    if metrics is not None and metrics_token is not None:
+        registry, scraper_token = metrics, metrics_token
 
         async def metrics_text(request: Request) -> Response:
             """The outbox gauges are read from the store off the event loop (cached); a failed read omits them."""
+            if not bearer_matches(request, scraper_token):
+                return rendering.error_response(errors.METRICS_UNAUTHORIZED, rendering.new_request_id())
             text = await registry.scrape()
             return rendering.json_response(text, rendering.new_request_id(), media_type=CONTENT_TYPE)
 
