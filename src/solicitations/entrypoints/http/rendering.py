@@ -17,6 +17,7 @@ from solicitations.domain import errors
 from solicitations.domain.actions import Action
 from solicitations.domain.errors import Failure
 from solicitations.domain.usage_plans import UsagePlan
+from solicitations.entrypoints.http.header_names import RATE_LIMIT, REQUEST_ID, raw_name
 
 HAL = "application/hal+json"
 JSON = "application/json"
@@ -88,7 +89,8 @@ class ApiResponse(Response):
     """A Starlette Response built from raw header pairs, skipping Starlette's header normalising.
 
     Same headers in the same order as `Response(body, status, headers, media_type)` would send
-    (lower-case names, then content-length and content-type), at a fraction of the cost per request.
+    (then content-length and content-type), at a fraction of the cost per request, and Amazon's
+    headers keep Amazon's spelling (header_names.py).
     """
 
     def __init__(self, body: bytes, status: int, media_type: str, headers: list[tuple[bytes, bytes]]) -> None:
@@ -109,16 +111,16 @@ def json_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     body = content if isinstance(content, bytes) else orjson.dumps(content)
-    raw = [(b"x-amzn-requestid", request_id.encode("latin-1"))]
+    raw: list[tuple[bytes, bytes]] = [(REQUEST_ID, request_id.encode("latin-1"))]
     if headers:
-        raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        raw += [(raw_name(k), v.encode("latin-1")) for k, v in headers.items()]
     return ApiResponse(body, status, media_type, raw)
 
 
 @functools.lru_cache(maxsize=1024)
 def rate_limit_header(plan: UsagePlan) -> tuple[bytes, bytes]:
     """`x-amzn-RateLimit-Limit` of a plan as a raw header, made once per plan."""
-    return (b"x-amzn-ratelimit-limit", plan.header_value().encode())
+    return (RATE_LIMIT, plan.header_value().encode())
 
 
 def error_response(error: Failure, request_id: str, headers: Mapping[str, str] | None = None) -> Response:
