@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     in_process_worker: bool = Field(
         True, description="Run a delivery worker inside each server process (`serve --no-worker` sets false)"
     )
+    sandbox: bool = Field(
+        False, description="Answer as Amazon's sandbox: the models' static cases only (`serve --sandbox` sets true)"
+    )
     admin_token: str | None = Field(
         None, description=f"Bearer token of the admin API, {BEARER_TOKEN_MIN}+ characters; unset = no admin API"
     )

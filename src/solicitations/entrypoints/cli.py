@@ -137,14 +137,19 @@ def serve(
         bool, typer.Option("--worker/--no-worker", help="Run a delivery worker in each server process.")
     ] = True,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Server processes sharing the port.")] = 1,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Answer as Amazon's sandbox: the API models' static cases only.")
+    ] = False,
 ) -> None:
     """Run the HTTP service (migrations run first) and, unless --no-worker, a delivery worker per process.
 
-    Creates the database if it does not exist: starting the service is how a new store begins.
+    Creates the database if it does not exist: starting the service is how a new store begins. With
+    --sandbox (or SOLICITATIONS_SANDBOX) the APIs answer Amazon's sandbox cases and nothing is delivered.
     """
     from solicitations.adapters.mail.rendering import sender_domain
     from solicitations.entrypoints.http import server
     from solicitations.entrypoints.http.app import create_app
+    from solicitations.entrypoints.http.sandbox import create_sandbox_app
 
     # The demo's admin API gets a fresh random token unless the operator chose one (a weak one is refused).
     generated = secrets.token_urlsafe(32) if demo and "SOLICITATIONS_ADMIN_TOKEN" not in os.environ else None
@@ -152,6 +157,13 @@ def serve(
         ctx, creates_database=True, configure_logs=True, **({"admin_token": generated} if generated else {})
     )
     settings = container.settings
+    sandbox = sandbox or settings.sandbox
+    if sandbox and demo:
+        container.close()
+        typer.echo("--demo loads orders, which the sandbox never reads: use one or the other", err=True)
+        raise typer.Exit(2)
+    if sandbox:
+        typer.echo(f"Amazon's sandbox (static cases of the API models) on http://{host}:{port}")
     if demo:
         from solicitations.service import demo as demo_data
 
@@ -167,10 +179,12 @@ def serve(
         typer.echo(banner)
     limits = server.ServerLimits.of(settings)
     if workers == 1:
-        server.run(create_app(container, worker=worker), limits, host=host, port=port)
+        application = create_sandbox_app(container) if sandbox else create_app(container, worker=worker)
+        server.run(application, limits, host=host, port=port)
         return
     container.close()  # migrated and seeded: each server process builds its own container
     os.environ["SOLICITATIONS_IN_PROCESS_WORKER"] = "true" if worker else "false"
+    os.environ["SOLICITATIONS_SANDBOX"] = "true" if sandbox else "false"
     os.environ["SOLICITATIONS_DATABASE_URL"] = settings.database_url  # --database-url reaches them too
     if settings.admin_token is not None:
         os.environ["SOLICITATIONS_ADMIN_TOKEN"] = settings.admin_token  # the demo's generated one too

@@ -12,4 +12,9 @@ def from_environment() -> Starlette:
     settings = Settings()
     logs.configure(settings.log_level)
     # The parent process migrated already; each process still checks, under the same lock.
-    return create_app(bootstrap(settings), worker=settings.in_process_worker)
+    container = bootstrap(settings)
+    if settings.sandbox:
+        from solicitations.entrypoints.http.sandbox import create_sandbox_app
+
+        return create_sandbox_app(container)
+    return create_app(container, worker=settings.in_process_worker)

@@ -1,4 +1,5 @@
-"""Response header names as Amazon spells them on the wire: `x-amzn-RequestId`, not `x-amzn-requestid`.
+"""Amazon's own response headers: named as Amazon spells them on the wire (`x-amzn-RequestId`, not
+`x-amzn-requestid`), and the gateway's `x-amzn-ErrorType` values.
 
 HTTP names are case-insensitive, but clients that read headers from a plain dict (python-amazon-sp-api's
 `ApiResponse.headers`, hand-written code) find only Amazon's spelling. ASGI apps hand the server raw names;
@@ -37,3 +38,18 @@ def raw_name(name: str) -> bytes:
     """The name to send: Amazon's spelling for Amazon's headers, lower case (as ASGI asks) for the rest."""
     lowered = name.lower().encode("latin-1")
     return _AMAZON_NAMES.get(lowered, lowered)
+
+
+# Observed x-amzn-ErrorType values of the SP-API gateway, by status.
+_ERROR_TYPES = {
+    400: "BadRequestException",
+    403: "AccessDeniedException",
+    429: "TooManyRequestsException",
+    500: "InternalServerErrorException",
+}
+
+
+def error_type_header(status: int) -> dict[str, str]:
+    """`x-amzn-ErrorType` as the gateway adds it to an error of this status; none where nobody saw one."""
+    error_type = _ERROR_TYPES.get(status)
+    return {} if error_type is None else {"x-amzn-ErrorType": error_type}

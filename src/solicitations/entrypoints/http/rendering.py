@@ -17,20 +17,11 @@ from solicitations.domain import errors
 from solicitations.domain.actions import Action
 from solicitations.domain.errors import Failure
 from solicitations.domain.usage_plans import UsagePlan
-from solicitations.entrypoints.http.header_names import RATE_LIMIT, REQUEST_ID, raw_name
+from solicitations.entrypoints.http.header_names import RATE_LIMIT, REQUEST_ID, error_type_header, raw_name
 
 HAL = "application/hal+json"
 JSON = "application/json"
 BASE = "/solicitations/v1/orders/"
-
-# Observed x-amzn-ErrorType values of the SP-API gateway, by status.
-_ERROR_TYPES = {
-    400: "BadRequestException",
-    403: "AccessDeniedException",
-    429: "TooManyRequestsException",
-    500: "InternalServerErrorException",
-}
-
 
 # Sent with the 503 that refuses a secret check past the limit: one check takes a fraction of a second.
 BUSY_RETRY_AFTER = {"Retry-After": "1"}
@@ -125,11 +116,7 @@ def rate_limit_header(plan: UsagePlan) -> tuple[bytes, bytes]:
 
 def error_response(error: Failure, request_id: str, headers: Mapping[str, str] | None = None) -> Response:
     body = {"errors": [{"code": error.code, "message": error.message, "details": error.details}]}
-    all_headers = dict(headers or {})
-    error_type = _ERROR_TYPES.get(error.status)
-    if error_type is not None:
-        all_headers["x-amzn-ErrorType"] = error_type
-    return json_response(body, request_id, error.status, JSON, all_headers)
+    return json_response(body, request_id, error.status, JSON, {**(headers or {}), **error_type_header(error.status)})
 
 
 async def framework_error(request: Request, exc: Exception) -> Response:
