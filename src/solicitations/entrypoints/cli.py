@@ -18,6 +18,7 @@ from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
 from solicitations.entrypoints import logs, operator_input
 from solicitations.entrypoints.operator_input import DEFAULT_ROLES
+from solicitations.service.demo import SELLER_ID as DEMO_SELLER_ID
 from solicitations.service.ports import Clock
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -252,6 +253,27 @@ def orders_import(
     typer.echo(f"imported {report.imported} orders, skipped {len(report.rejected)}")
     if report.rejected:
         raise typer.Exit(1)
+
+
+@app.command("seed")
+def seed(
+    ctx: typer.Context,
+    orders: Annotated[int, typer.Option("--orders", min=1, help="How many orders to write.")],
+    seed: Annotated[int, typer.Option("--seed", help="Same seed and same day: same orders.")] = 0,
+    seller_id: Annotated[str, typer.Option(help="Their SellerId (default: the demo's seller).")] = DEMO_SELLER_ID,
+) -> None:
+    """Write realistic orders across marketplaces, statuses, channels and delivery windows (service/seeding.py).
+
+    Creates the database if it does not exist: seeding is a first step on a new store.
+    """
+    from solicitations.service.seeding import seed_orders
+
+    container = _container(ctx, creates_database=True)
+    try:
+        report = seed_orders(container.store, container.clock, orders, seed, seller_id)
+    finally:
+        container.close()
+    typer.echo(f"seeded {report.imported} orders for {seller_id} (seed {seed})")
 
 
 @tokens_app.command("issue")
