@@ -187,3 +187,13 @@ def test_login_with_amazon_still_mints_tokens_the_sandbox_takes(
     token = {"x-amz-access-token": minted.json()["access_token"]}
     assert sandbox.get(GET_ACTIONS, params={"marketplaceIds": US}, headers=token).status_code == 200
     assert sandbox.get("/healthz").status_code == 200
+
+
+def test_the_sandbox_refuses_demo_data(database_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from solicitations.entrypoints.cli import app
+
+    result = CliRunner().invoke(app, ["--database-url", database_url, "serve", "--sandbox", "--demo"])
+    assert result.exit_code == 2
+    assert "--demo" in result.output
