@@ -246,7 +246,7 @@ def test_a_permanent_failure_is_dead_letter_until_requeued(
     assert again.json()["errors"][0]["details"] == f"message {state['id']} is sent: only dead messages are retried"
 
 
-@pytest.mark.parametrize("message", ["999", "0", str(2**63), str(2**80)])
+@pytest.mark.parametrize("message", ["999", str(2**31 - 1)])  # out of bounds: 400 (tests/security/test_integers.py)
 def test_retrying_an_unknown_message_is_404(client, admin_headers, message: str) -> None:
     response = client.post(f"/admin/v1/outbox/{message}/retry", headers=admin_headers)
     assert response.status_code == 404

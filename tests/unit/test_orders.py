@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import DE, SELLER, T0, US, order_doc
+from solicitations.domain.identifiers import MAX_LENGTH as MAX_ID_LENGTH
 from solicitations.domain.marketplaces import MARKETPLACES
 from solicitations.domain.orders import (
-    MAX_ID_LENGTH,
     ORDER_STATUSES,
     InvalidOrder,
     Order,
@@ -433,7 +433,7 @@ _seconds = st.integers(min_value=0, max_value=20 * 365 * 86400).map(
         alphabet=st.characters(min_codepoint=32, blacklist_characters="/", blacklist_categories=("Cs",)),
         min_size=1,
         max_size=MAX_ID_LENGTH,
-    ).filter(str.strip),
+    ).filter(lambda s: s.strip() and s.isprintable()),
     marketplace_id=st.sampled_from(sorted(MARKETPLACES)),
     status=st.sampled_from(sorted(ORDER_STATUSES)),
     purchase=st.none() | _seconds,

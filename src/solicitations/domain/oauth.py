@@ -33,6 +33,10 @@ def missing(parameter: str) -> OAuthError:
     )
 
 
+def invalid_parameter(parameter: str) -> OAuthError:
+    return OAuthError(OAuthFailure(400, "invalid_request", f"The request has an invalid parameter : {parameter}"))
+
+
 def invalid_grant(parameter: str) -> OAuthError:
     return OAuthError(OAuthFailure(400, "invalid_grant", f"The request has an invalid grant parameter : {parameter}"))
 

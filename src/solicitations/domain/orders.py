@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from solicitations.domain.identifiers import InvalidIdentifier, identifier
 from solicitations.domain.marketplaces import MARKETPLACES
 
 ORDER_STATUSES = frozenset(
@@ -21,7 +22,6 @@ ORDER_STATUSES = frozenset(
     }
 )
 FULFILLMENT_CHANNELS = frozenset({"AFN", "MFN"})
-MAX_ID_LENGTH = 64
 # Dates are stored as epoch seconds, and the solicitation window adds 30 days: keep far from both ends.
 MIN_YEAR, MAX_YEAR = 1970, 9000
 MAX_ITEMS = 100
@@ -174,14 +174,19 @@ def could_exist(order_id: str) -> bool:
     return True
 
 
+def _identifier(value: object, field: str) -> str:
+    try:
+        return identifier(value, field)
+    except InvalidIdentifier as exc:
+        raise InvalidOrder(str(exc)) from None
+
+
 def validate_order_id(order_id: object) -> str:
-    if not isinstance(order_id, str) or not order_id.strip():
-        raise InvalidOrder("AmazonOrderId must be a non-empty string")
-    if len(order_id) > MAX_ID_LENGTH:
-        raise InvalidOrder(f"AmazonOrderId is longer than {MAX_ID_LENGTH} characters")
-    if "/" in order_id or any(ord(c) < 32 for c in order_id):
-        raise InvalidOrder("AmazonOrderId must not contain '/' or control characters")
-    return order_id
+    """An identifier without "/" (it is a path segment of the Solicitations API)."""
+    checked = _identifier(order_id, "AmazonOrderId")
+    if "/" in checked:
+        raise InvalidOrder("AmazonOrderId must not contain '/'")
+    return checked
 
 
 def order_from_document(doc: object, *, default_seller_id: str | None = None) -> Order:
@@ -189,10 +194,7 @@ def order_from_document(doc: object, *, default_seller_id: str | None = None) ->
     if not isinstance(doc, Mapping):
         raise InvalidOrder("an order must be a JSON object")
     order_id = validate_order_id(doc.get("AmazonOrderId"))
-    seller_id = _text(doc, "SellerId", required=default_seller_id is None) or default_seller_id
-    assert seller_id is not None
-    if len(seller_id) > MAX_ID_LENGTH:
-        raise InvalidOrder(f"SellerId is longer than {MAX_ID_LENGTH} characters")
+    seller_id = _identifier(_text(doc, "SellerId", required=default_seller_id is None) or default_seller_id, "SellerId")
     marketplace_id = _text(doc, "MarketplaceId", required=True)
     if marketplace_id not in MARKETPLACES:
         raise InvalidOrder(f"MarketplaceId {str(marketplace_id)[:40]!r} is not a known marketplace")

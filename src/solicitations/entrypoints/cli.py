@@ -17,7 +17,7 @@ from solicitations.adapters.store.sql import sqlite_file
 from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
 from solicitations.entrypoints import logs, operator_input
-from solicitations.entrypoints.operator_input import DEFAULT_ROLES
+from solicitations.entrypoints.operator_input import DEFAULT_ROLES, MAX_LIST, MAX_MESSAGE_ID
 from solicitations.service.demo import SELLER_ID as DEMO_SELLER_ID
 from solicitations.service.ports import Clock
 
@@ -412,12 +412,16 @@ def apps_list(ctx: typer.Context) -> None:
 @apps_app.command("rotate-secret")
 def apps_rotate_secret(ctx: typer.Context, application_id: str) -> None:
     """A new client secret; the old one stops working at once. Needs an existing database."""
-    _run_admin(ctx, lambda c: c.identity.rotate_secret(application_id), creates_database=False)
+    _run_admin(
+        ctx,
+        lambda c: c.identity.rotate_secret(operator_input.identifier(application_id, "applicationId")),
+        creates_database=False,
+    )
 
 
 def _set_state(ctx: typer.Context, application_id: str, state: str) -> None:
     def set_state(container: Container) -> str:
-        container.identity.set_state(application_id, state)
+        container.identity.set_state(operator_input.identifier(application_id, "applicationId"), state)
         return f"{application_id} {state}"
 
     _run_admin(ctx, set_state, creates_database=False)
@@ -443,7 +447,8 @@ def authorizations_grant(
 
     Needs an existing database: the application must be registered already.
     """
-    _run_admin(ctx, lambda c: c.identity.authorize(seller_id, application_id), creates_database=False)
+    ids = {"sellerId": seller_id, "applicationId": application_id}
+    _run_admin(ctx, lambda c: c.identity.authorize(*operator_input.authorization(ids)), creates_database=False)
 
 
 @authorizations_app.command("revoke")
@@ -451,9 +456,10 @@ def authorizations_revoke(
     ctx: typer.Context, seller_id: Annotated[str, typer.Option()], application_id: Annotated[str, typer.Option()]
 ) -> None:
     """Kill the refresh token and every access token minted from it. Needs an existing database."""
+    ids = {"sellerId": seller_id, "applicationId": application_id}
     _run_admin(
         ctx,
-        lambda c: f"revoked {c.identity.revoke(seller_id, application_id)} authorization(s)",
+        lambda c: f"revoked {c.identity.revoke(*operator_input.authorization(ids))} authorization(s)",
         creates_database=False,
     )
 
@@ -486,7 +492,7 @@ def sellers_put(
 def outbox_list(
     ctx: typer.Context,
     state: Annotated[str | None, typer.Option(help="pending, sent, dead or suppressed; all when omitted.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many, oldest first.")] = 100,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_LIST, help="At most this many, oldest first.")] = 100,
 ) -> None:
     """One line per message: id, state, attempts, order, Message-ID, then the last error if any.
 
@@ -513,7 +519,7 @@ def outbox_list(
 @outbox_app.command("retry")
 def outbox_retry(
     ctx: typer.Context,
-    message: Annotated[int | None, typer.Argument(help="The id of a dead message.")] = None,
+    message: Annotated[int | None, typer.Argument(min=1, max=MAX_MESSAGE_ID, help="The id of a dead message.")] = None,
     all_dead: Annotated[bool, typer.Option("--all-dead", help="Requeue every dead message.")] = False,
 ) -> None:
     """Requeue dead messages: due now, with fresh attempts. Needs an existing database."""

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from solicitations.domain import errors
+from solicitations.domain import errors, identifiers
 from solicitations.domain.marketplaces import MARKETPLACES
 from solicitations.domain.orders import InvalidOrder, Order, order_from_document
 from solicitations.domain.usage_plans import DEFAULT_PLANS, UsagePlan
@@ -17,11 +17,12 @@ from solicitations.service.ports import BucketKey, Seller
 
 DEFAULT_ROLES = ("Buyer Solicitation",)
 _MAX_NAME = 200
-_MAX_ID = 64
 _MAX_URI = 2048
 # Bucket levels must stay exact integers in a double (Redis's Lua): capacity * 1e12 < 2**53.
 MAX_BURST = 9000
 MIN_RATE, MAX_RATE = 0.000001, 100_000.0
+MAX_LIST = 1000  # outbox messages listed at once
+MAX_MESSAGE_ID = 2**31 - 1  # the outbox id column is a 32-bit integer on PostgreSQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +46,19 @@ def invalid(details: str) -> errors.ApiError:
 
 
 def identifier(value: object, field: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID:
-        raise invalid(f"{field} must be a non-empty string of at most {_MAX_ID} characters")
-    return value
+    """An id as the store may hold it (domain.identifiers' rule), else 400 naming the field."""
+    try:
+        return identifiers.identifier(value, field)
+    except identifiers.InvalidIdentifier as exc:
+        raise invalid(str(exc)) from None
+
+
+def whole_number(text: str, field: str, low: int, high: int) -> int:
+    """A decimal integer from `low` to `high`, else 400: the length is checked before any conversion, so a
+    number of thousands of digits costs nothing (Python refuses to convert those at all)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)) or not low <= int(text) <= high:
+        raise invalid(f"{field} must be a whole number from {low} to {high}")
+    return int(text)
 
 
 def known_operation(operation: str) -> str:

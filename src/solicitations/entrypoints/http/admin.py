@@ -17,7 +17,13 @@ from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.bearer import bearer_matches
 from solicitations.entrypoints.http.requests import json_body
 from solicitations.entrypoints.http.routing import route
-from solicitations.entrypoints.operator_input import invalid, known_operation
+from solicitations.entrypoints.operator_input import (
+    MAX_LIST,
+    MAX_MESSAGE_ID,
+    identifier,
+    known_operation,
+    whole_number,
+)
 from solicitations.service.admin import OrderReport
 from solicitations.service.ports import (
     Application,
@@ -29,7 +35,6 @@ from solicitations.service.ports import (
 )
 
 Handler = Callable[[Request], Awaitable[Any]]
-MAX_LIST = 1000
 
 
 def _timestamp(value: datetime | None) -> str | None:
@@ -74,6 +79,11 @@ def _report_document(report: OrderReport) -> dict[str, Any]:
         },
         "message": None if message is None else _message_document(message),
     }
+
+
+def _path_id(request: Request, name: str) -> str:
+    """A path parameter naming a stored row, checked like every id (400 naming it)."""
+    return identifier(request.path_params[name], name)
 
 
 def admin_routes(container: Container, admin_token: str) -> list[Route]:
@@ -130,11 +140,12 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         return {"access_token": issued.access_token, "expires_in": issued.expires_in}
 
     async def get_order(request: Request) -> Any:
-        return _report_document(admin.describe_order(request.path_params["amazonOrderId"]))
+        return _report_document(admin.describe_order(_path_id(request, "amazonOrderId")))
 
     def bucket_key(request: Request) -> BucketKey:
-        params = request.path_params
-        return BucketKey(params["sellerId"], params["applicationId"], params["operationId"])
+        return BucketKey(
+            _path_id(request, "sellerId"), _path_id(request, "applicationId"), request.path_params["operationId"]
+        )
 
     async def plan_view(key: BucketKey) -> Any:
         plan = throttle.plan(key)
@@ -177,11 +188,11 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         return {"applications": [application_view(a) for a in identity.list_applications()]}
 
     async def rotate_secret(request: Request) -> Any:
-        return {"clientSecret": await identity.rotate_secret(request.path_params["applicationId"])}
+        return {"clientSecret": await identity.rotate_secret(_path_id(request, "applicationId"))}
 
     async def set_state(request: Request) -> Any:
         state = operator_input.application_state(await body(request))
-        application_id = request.path_params["applicationId"]
+        application_id = _path_id(request, "applicationId")
         identity.set_state(application_id, state)
         authenticator.forget()  # a suspension bites on this node's next request
         application = identity.find_application(application_id)
@@ -193,7 +204,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         return {"refresh_token": identity.authorize(seller_id, application_id)}
 
     async def revoke(request: Request) -> Any:
-        revoked = identity.revoke(request.path_params["sellerId"], request.path_params["applicationId"])
+        revoked = identity.revoke(_path_id(request, "sellerId"), _path_id(request, "applicationId"))
         authenticator.forget()  # revocation bites on this node's next request
         return {"revoked": revoked}
 
@@ -201,15 +212,14 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         state_name = request.query_params.get("state")
         states = {s.value: s for s in MessageState}
         if state_name is not None and state_name not in states:
-            raise invalid(f"state must be one of {', '.join(states)}")
-        limit = request.query_params.get("limit", "100")
-        if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_LIST:
-            raise invalid(f"limit must be a whole number from 1 to {MAX_LIST}")
-        messages = delivery.messages(None if state_name is None else states[state_name], int(limit))
+            raise operator_input.invalid(f"state must be one of {', '.join(states)}")
+        limit = whole_number(request.query_params.get("limit", "100"), "limit", 1, MAX_LIST)
+        messages = delivery.messages(None if state_name is None else states[state_name], limit)
         return {"messages": [_message_document(m) for m in messages]}
 
     async def retry_message(request: Request) -> Any:
-        return _message_document(delivery.requeue(request.path_params["messageId"]))
+        message_id = whole_number(request.path_params["messageId"], "messageId", 1, MAX_MESSAGE_ID)
+        return _message_document(delivery.requeue(message_id))
 
     plan_path = "/admin/v1/usage-plans/{sellerId}/{applicationId}/{operationId}"
     return [
@@ -223,5 +233,5 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         route("/admin/v1/orders/{amazonOrderId}", {"PUT": guarded(put_order), "GET": guarded(get_order)}),
         route("/admin/v1/access-tokens", {"POST": guarded(issue_token)}),
         route("/admin/v1/outbox", {"GET": guarded(list_outbox)}),
-        route("/admin/v1/outbox/{messageId:int}/retry", {"POST": guarded(retry_message)}),
+        route("/admin/v1/outbox/{messageId}/retry", {"POST": guarded(retry_message)}),
     ]

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
 from solicitations.entrypoints.http import rendering
+from solicitations.entrypoints.http.body_limit import BodyLimit
 from solicitations.entrypoints.http.bookkeeping import Bookkeeping
 from solicitations.entrypoints.http.buyer_pages import buyer_page_routes
 from solicitations.entrypoints.http.consent import consent_routes
@@ -89,7 +90,7 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
         routes=routes,
         exception_handlers={HTTPException: rendering.framework_error, Exception: server_error},
         lifespan=lifespan,
-        middleware=[Middleware(HtmlPageHeaders)],
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes), Middleware(HtmlPageHeaders)],
     )
     app.router.redirect_slashes = False
     return app

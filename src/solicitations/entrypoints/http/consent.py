@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Mount
 from solicitations.domain import errors
 from solicitations.entrypoints.http.rendering import BUSY_RETRY_AFTER, framework_error
 from solicitations.entrypoints.http.routing import route
+from solicitations.entrypoints.operator_input import identifier
 from solicitations.service.identity import IdentityService
 from solicitations.service.ports import SecretHasherBusy, StoreUnavailable
 
@@ -55,7 +56,7 @@ def consent_routes(identity: IdentityService, session_secret: str | None) -> lis
             if not state:
                 raise errors.ApiError(errors.INVALID_INPUT.with_details("the state parameter is required"))
             application, redirect_uri = identity.consent_target(
-                query.get("application_id", ""), query.get("redirect_uri")
+                identifier(query.get("application_id"), "application_id"), query.get("redirect_uri")
             )
         except errors.ApiError as error:
             return _page("error.html", 400, message=error.failure.details or error.failure.message)
@@ -77,7 +78,10 @@ def consent_routes(identity: IdentityService, session_secret: str | None) -> lis
         target = _field(form, "next")
         if not target.startswith(_CONSENT + "?"):
             target = _CONSENT  # never an open redirect
-        seller_id = _field(form, "seller_id")
+        try:
+            seller_id = identifier(_field(form, "seller_id"), "seller_id")
+        except errors.ApiError as error:
+            return _page("signin.html", 400, next=target, error=error.failure.details)
         if not await identity.sign_in(seller_id, _field(form, "password")):
             return _page("signin.html", 401, next=target, error="The selling partner ID or password is wrong.")
         request.session.clear()
@@ -90,9 +94,9 @@ def consent_routes(identity: IdentityService, session_secret: str | None) -> lis
         csrf = request.session.get("csrf", "")
         if not seller_id or not hmac.compare_digest(_field(form, "csrf").encode(), str(csrf).encode()):
             return _page("error.html", 403, message="Your session has expired; start the authorization again.")
-        application_id, state = _field(form, "application_id"), _field(form, "state")
-        redirect_uri = _field(form, "redirect_uri") or None
+        state, redirect_uri = _field(form, "state"), _field(form, "redirect_uri") or None
         try:
+            application_id = identifier(_field(form, "application_id"), "application_id")
             if _field(form, "decision") != "allow":
                 _, target = identity.consent_target(application_id, redirect_uri)
                 sep = "&" if "?" in target else "?"

@@ -11,7 +11,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from solicitations.domain import errors
-from solicitations.domain.oauth import CHECKS_BUSY, INVALID_BODY, OAuthError, OAuthFailure
+from solicitations.domain.identifiers import MAX_LENGTH, MAX_TOKEN_LENGTH, InvalidIdentifier, identifier
+from solicitations.domain.oauth import (
+    CHECKS_BUSY,
+    INVALID_BODY,
+    OAuthError,
+    OAuthFailure,
+    invalid_grant,
+    invalid_parameter,
+)
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.requests import read_body
 from solicitations.service.identity import IdentityService
@@ -20,6 +28,13 @@ from solicitations.service.ports import BucketsUnavailable, SecretHasherBusy, St
 log = logging.getLogger("solicitations.oauth")
 _MAX_BODY = 64 * 1024
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# The fields that name a stored row, with their longest length and the refusal: a client id that breaks the
+# rule is a malformed request; a token or code that does, one this server never issued (invalid_grant).
+_IDENTIFIERS = {
+    "client_id": (MAX_LENGTH, invalid_parameter),
+    "refresh_token": (MAX_TOKEN_LENGTH, invalid_grant),
+    "code": (MAX_TOKEN_LENGTH, invalid_grant),
+}
 
 
 def _form(body: bytes, content_type: str) -> dict[str, str]:
@@ -36,6 +51,16 @@ def _form(body: bytes, content_type: str) -> dict[str, str]:
     if media not in ("application/x-www-form-urlencoded", ""):
         raise OAuthError(INVALID_BODY)
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def _check_identifiers(form: dict[str, str]) -> None:
+    """Each id field sent must meet the identifier rule; missing ones are the grant's to report."""
+    for field, (max_length, refusal) in _IDENTIFIERS.items():
+        if form.get(field):
+            try:
+                identifier(form[field], field, max_length)
+            except InvalidIdentifier:
+                raise refusal(field) from None
 
 
 def _basic_credentials(header: str) -> dict[str, str]:
@@ -63,6 +88,7 @@ def token_routes(identity: IdentityService) -> list[Route]:
             form = _form(bytes(body), request.headers.get("content-type", ""))
             for key, value in _basic_credentials(request.headers.get("authorization", "")).items():
                 form.setdefault(key, value)
+            _check_identifiers(form)
             grant = await identity.grant(form)
         except errors.ApiError:  # the body is over the limit
             return _oauth_error(OAuthFailure(413, "invalid_request", "The request body is too large"), request_id)

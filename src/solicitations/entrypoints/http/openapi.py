@@ -9,6 +9,7 @@ from typing import Any
 from solicitations.domain.marketplaces import MARKETPLACES
 from solicitations.domain.messages import OPT_OUT_PATH, MessageState
 from solicitations.domain.usage_plans import CREATE_REVIEW_SOLICITATION, GET_ACTIONS
+from solicitations.entrypoints.operator_input import MAX_LIST, MAX_MESSAGE_ID
 
 _REF = "#/components/schemas/"
 
@@ -650,7 +651,7 @@ def openapi_document(*, admin: bool, metrics: bool) -> dict[str, Any]:
                         "name": "limit",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIST, "default": 100},
                     },
                 ],
             }
@@ -659,7 +660,12 @@ def openapi_document(*, admin: bool, metrics: bool) -> dict[str, Any]:
             "post": {
                 **_admin_operation("Requeue a dead message: due now, with fresh attempts.", "OutboxMessage"),
                 "parameters": [
-                    {"name": "messageId", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+                    {
+                        "name": "messageId",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_MESSAGE_ID},
+                    }
                 ],
             }
         }

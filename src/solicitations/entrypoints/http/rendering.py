@@ -5,6 +5,7 @@ import itertools
 import secrets
 import uuid
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -119,8 +120,29 @@ def error_response(error: Failure, request_id: str, headers: Mapping[str, str] |
     return json_response(body, request_id, error.status, JSON, {**(headers or {}), **error_type_header(error.status)})
 
 
+# Starlette's own statuses and the failures they mean; any other keeps its status under its HTTP phrase.
+_FRAMEWORK_FAILURES = {
+    failure.status: failure
+    for failure in (
+        errors.INVALID_INPUT,
+        errors.NOT_FOUND,
+        errors.METHOD_NOT_ALLOWED,
+        errors.TOO_LARGE,
+        errors.UNSUPPORTED_MEDIA,
+    )
+}
+
+
+def framework_failure(status: int) -> Failure:
+    """The Amazon-shaped failure of a status the framework raised (routing, form parsing, the body limit)."""
+    known = _FRAMEWORK_FAILURES.get(status)
+    if known is not None:
+        return known
+    phrase = HTTPStatus(status).phrase
+    return Failure(status, phrase.title().replace(" ", "").replace("-", ""), f"{phrase}.")
+
+
 async def framework_error(request: Request, exc: Exception) -> Response:
-    """Starlette's own 404 and 405, in Amazon's error shape instead of the framework's body."""
+    """Starlette's own errors (404, 405, a form it cannot parse, 413…) in Amazon's error shape."""
     assert isinstance(exc, HTTPException)
-    error = errors.METHOD_NOT_ALLOWED if exc.status_code == 405 else errors.NOT_FOUND
-    return error_response(error, new_request_id(), dict(exc.headers or {}))
+    return error_response(framework_failure(exc.status_code), new_request_id(), dict(exc.headers or {}))

@@ -4,6 +4,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -67,6 +68,8 @@ def solicitations_routes(
                 if plan is not None and error.status in RATE_LIMIT_HEADER_STATUSES:
                     extra = {"x-amzn-RateLimit-Limit": plan.header_value()}
                 response = rendering.error_response(error, request_id, extra)
+            except HTTPException as exc:  # the body limit, mid-stream
+                response = rendering.error_response(rendering.framework_failure(exc.status_code), request_id)
             except (StoreUnavailable, BucketsUnavailable) as exc:
                 log.warning("dependency unavailable", extra={"request_id": request_id, "error": repr(exc)})
                 response = rendering.error_response(errors.SERVICE_UNAVAILABLE, request_id)
