@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     in_process_worker: bool = Field(
         True, description="Run a delivery worker inside each server process (`serve --no-worker` sets false)"
     )
+    emulator: bool = Field(
+        False, description="Emulator mode: a movable clock at /admin/v1/clock (`serve --emulator` sets it); one process"
+    )
     admin_token: str | None = Field(None, description="Bearer token of the admin API; unset = no admin API")
     session_secret: str | None = Field(
         None, description="Key signing consent-page session cookies; set the same value on every node"

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import secrets
 import signal
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -62,14 +63,16 @@ def global_options(
     ctx.ensure_object(CliContext).database_url = database_url
 
 
-def _container(ctx: typer.Context, *, creates_database: bool, configure_logs: bool = False) -> Container:
+def _container(
+    ctx: typer.Context, *, creates_database: bool, configure_logs: bool = False, **settings_given: Any
+) -> Container:
     """Every command's Container, built only here: the settings with --database-url, the context's clock.
 
     A command that only reads, or acts on rows that must exist already, passes creates_database=False: a
     SQLite file that does not exist is then a wrong path, refused with exit code 2 instead of created empty.
     """
     options = ctx.ensure_object(CliContext)
-    settings = Settings(database_url=options.database_url)
+    settings = Settings(database_url=options.database_url, **settings_given)
     if not creates_database:
         path = sqlite_file(settings.database_url)
         if path is not None and not path.exists():
@@ -129,6 +132,9 @@ def serve(
         bool, typer.Option("--worker/--no-worker", help="Run a delivery worker in each server process.")
     ] = True,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Server processes sharing the port.")] = 1,
+    emulator: Annotated[
+        bool, typer.Option("--emulator", help="Serve /admin/v1/clock to move time (implied by --demo); one process.")
+    ] = False,
 ) -> None:
     """Run the HTTP service (migrations run first) and, unless --no-worker, a delivery worker per process.
 
@@ -139,8 +145,19 @@ def serve(
     from solicitations.adapters.mail.rendering import sender_domain
     from solicitations.entrypoints.http.app import create_app
 
-    container = _container(ctx, creates_database=True, configure_logs=True)
+    given = {"emulator": True} if emulator or demo else {}  # else SOLICITATIONS_EMULATOR decides
+    container = _container(ctx, creates_database=True, configure_logs=True, **given)
     settings = container.settings
+    if settings.emulator and workers > 1:
+        container.close()
+        typer.echo("emulator mode runs one process (its clock lives in it): drop --workers", err=True)
+        raise typer.Exit(2)
+    if settings.emulator and settings.admin_token is None:
+        from solicitations.service.demo import ADMIN_TOKEN
+
+        # The clock is moved through the admin API: emulator mode always has one, and says its token.
+        settings.admin_token = ADMIN_TOKEN if demo else secrets.token_urlsafe(24)
+        typer.echo(f"admin token (the emulator's clock is at /admin/v1/clock): {settings.admin_token}")
     if demo:
         from solicitations.service import demo as demo_data
 

@@ -21,6 +21,7 @@ SELLER_ID = "ADEMOSELLER1"
 OTHER_SELLER_ID = "ADEMOSELLER2"
 APPLICATION_ID = "amzn1.sp.solution.demo-application"
 ACCESS_TOKEN = "Atza|demo-token-for-local-use-only"
+ADMIN_TOKEN = "demo-admin-token-for-local-use-only"  # the admin API's, unless SOLICITATIONS_ADMIN_TOKEN names one
 ELIGIBLE = "111-1111111-1111111"
 ALREADY_SOLICITED = "111-1111111-0000005"
 TOO_LATE = "111-1111111-0000003"

@@ -12,6 +12,7 @@ from solicitations.bootstrap import Container
 from solicitations.domain import errors
 from solicitations.domain.messages import MessageState
 from solicitations.entrypoints.http import rendering
+from solicitations.entrypoints.http.emulator import clock_routes
 from solicitations.entrypoints.http.requests import json_body
 from solicitations.entrypoints.http.routing import route
 from solicitations.service.admin import identifier, invalid, known_operation, message_document
@@ -169,7 +170,9 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         return message_document(delivery.requeue(request.path_params["messageId"]))
 
     plan_path = "/admin/v1/usage-plans/{sellerId}/{applicationId}/{operationId}"
+    emulator = [] if container.movable_clock is None else clock_routes(container.movable_clock, guarded, limit)
     return [
+        *emulator,
         route("/admin/v1/applications", {"POST": guarded(create_application), "GET": guarded(list_applications)}),
         route("/admin/v1/applications/{applicationId}/secret", {"POST": guarded(rotate_secret)}),
         route("/admin/v1/applications/{applicationId}/state", {"PUT": guarded(set_state)}),

@@ -175,7 +175,9 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
             return rendering.error_response(errors.SERVICE_UNAVAILABLE.with_details(details), request_id)
         return rendering.json_response({"status": "ready"}, request_id)
 
-    document = openapi_document(admin=settings.admin_token is not None, metrics=metrics is not None)
+    document = openapi_document(
+        admin=settings.admin_token is not None, metrics=metrics is not None, emulator=settings.emulator
+    )
 
     async def openapi(request: Request) -> Response:
         return rendering.json_response(document, rendering.new_request_id())
