@@ -151,7 +151,8 @@ def test_email_retries_fall_due_on_the_clock(emu: TestClient, emulator: Containe
     url = f"/solicitations/v1/orders/{order}{ACTION}"
     assert emu.post(url, params={"marketplaceIds": US}, headers=issue(emu, seller)).status_code == 201
     assert asyncio.run(emulator.delivery.deliver_due()) == 1  # claimed, failed: retried after a backoff
-    assert transport.failed and not transport.sent
+    assert transport.failed
+    assert not transport.sent
     assert asyncio.run(emulator.delivery.deliver_due()) == 0  # not due yet: the fixed clock stands still
     move(emu, {"advanceSeconds": emulator.settings.delivery_backoff_base_seconds})  # the first backoff's ceiling
     assert asyncio.run(emulator.delivery.deliver_due()) == 1

@@ -30,7 +30,9 @@ def documented(document: dict) -> set[tuple[str, str]]:
     return {(path, method) for path, item in document["paths"].items() for method in item if method in HTTP_METHODS}
 
 
-@pytest.mark.parametrize(("admin", "metrics", "emulator"), [(True, True, True), (True, True, False), (False, False, False)])
+@pytest.mark.parametrize(
+    ("admin", "metrics", "emulator"), [(True, True, True), (True, True, False), (False, False, False)]
+)
 def test_the_document_describes_exactly_the_routes_served(tmp_path, admin, metrics, emulator):
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
