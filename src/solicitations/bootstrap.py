@@ -14,7 +14,8 @@ from solicitations.adapters.clock import SystemClock
 from solicitations.adapters.mail.rendering import MailRenderer, sender_domain
 from solicitations.adapters.mail.transports import MaildirTransport, SmtpTransport
 from solicitations.adapters.metrics import PrometheusMetrics
-from solicitations.adapters.ratelimit.memory import InProcessBuckets
+from solicitations.adapters.movable_clock import MovableClock
+from solicitations.adapters.ratelimit.memory import InProcessBuckets, monotonic_us
 from solicitations.adapters.secrets import Argon2Secrets
 from solicitations.adapters.store.sql import SqlStore
 from solicitations.config import Settings
@@ -47,6 +48,7 @@ class Container:
     opt_outs: OptOutService
     readiness: Readiness
     metrics: PrometheusMetrics | None  # None: metrics off
+    movable_clock: MovableClock | None = None  # emulator mode: `clock` itself, which /admin/v1/clock moves
 
     async def aclose(self) -> None:
         await self.throttle.buckets.close()
@@ -84,6 +86,10 @@ def bootstrap(
     `argon2` replaces argon2-cffi's production parameters (tests pass cheaper ones)."""
     settings = settings or Settings()
     clock = clock or SystemClock()
+    movable = MovableClock(clock) if settings.emulator else None
+    clock = movable or clock
+    # Buckets keep their own steady time (monotonic, or Redis's) and add the emulator's jumps to it.
+    offset_us = movable.offset_us if movable else (lambda: 0)
     store = SqlStore(
         settings.database_url,
         sqlite_synchronous=settings.sqlite_synchronous,
@@ -97,9 +103,9 @@ def bootstrap(
     if settings.redis_url:
         from solicitations.adapters.ratelimit.redis_buckets import RedisBuckets
 
-        buckets = RedisBuckets(settings.redis_url)
+        buckets = RedisBuckets(settings.redis_url, offset_us=offset_us)
     else:
-        buckets = InProcessBuckets()
+        buckets = InProcessBuckets(lambda: monotonic_us() + offset_us()) if movable else InProcessBuckets()
     secrets = Argon2Secrets(settings.secret_check_threads, settings.secret_check_waiting, argon2)
     renderer = MailRenderer(settings.public_url, settings.mail_from)
     metrics = PrometheusMetrics() if settings.metrics else None
@@ -132,4 +138,5 @@ def bootstrap(
         opt_outs=OptOutService(store, clock),
         readiness=Readiness(store, buckets, shared_buckets=bool(settings.redis_url)),
         metrics=metrics,
+        movable_clock=movable,
     )

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(
         None, description="Bearer token of /metrics for scrapers; unset = the admin token (none: no /metrics)"
     )
+    emulator: bool = Field(
+        False, description="Emulator mode: a movable clock at /admin/v1/clock (`serve --emulator` sets it); one process"
+    )
     session_secret: str | None = Field(
         None, description="Key signing consent-page session cookies; set the same value on every node"
     )

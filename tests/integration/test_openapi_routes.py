@@ -30,12 +30,15 @@ def documented(document: dict) -> set[tuple[str, str]]:
     return {(path, method) for path, item in document["paths"].items() for method in item if method in HTTP_METHODS}
 
 
-@pytest.mark.parametrize(("admin", "metrics"), [(True, True), (False, False)])
-def test_the_document_describes_exactly_the_routes_served(tmp_path, admin, metrics):
+@pytest.mark.parametrize(
+    ("admin", "metrics", "emulator"), [(True, True, True), (True, True, False), (False, False, False)]
+)
+def test_the_document_describes_exactly_the_routes_served(tmp_path, admin, metrics, emulator):
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
         admin_token="an-admin-token-for-this-test-0123456" if admin else None,
         metrics=metrics,
+        emulator=emulator,
         maildir=str(tmp_path / "mail"),
     )
     container = bootstrap(settings)
@@ -52,3 +55,4 @@ def test_the_document_describes_exactly_the_routes_served(tmp_path, admin, metri
     assert listed - served == set(), "documented paths nothing serves"
     assert any(path.startswith("/admin/") for path, _ in served) == admin
     assert (("/metrics", "get") in served) == metrics
+    assert (("/admin/v1/clock", "put") in served) == emulator

@@ -141,6 +141,9 @@ def serve(
     sandbox: Annotated[
         bool, typer.Option("--sandbox", help="Answer as Amazon's sandbox: the API models' static cases only.")
     ] = False,
+    emulator: Annotated[
+        bool, typer.Option("--emulator", help="Serve /admin/v1/clock to move time (implied by --demo); one process.")
+    ] = False,
 ) -> None:
     """Run the HTTP service (migrations run first) and, unless --no-worker, a delivery worker per process.
 
@@ -152,10 +155,16 @@ def serve(
     from solicitations.entrypoints.http.app import create_app
     from solicitations.entrypoints.http.sandbox import create_sandbox_app
 
-    # The demo's admin API gets a fresh random token unless the operator chose one (a weak one is refused).
-    generated = secrets.token_urlsafe(32) if demo and "SOLICITATIONS_ADMIN_TOKEN" not in os.environ else None
+    # Emulator mode (implied by --demo) moves its clock through the admin API: it always has one. Unless the
+    # operator chose a token (a weak one is refused), a fresh random one is made and printed.
+    emulating = emulator or demo or _settings().emulator
+    generated = secrets.token_urlsafe(32) if emulating and "SOLICITATIONS_ADMIN_TOKEN" not in os.environ else None
     container = _container(
-        ctx, creates_database=True, configure_logs=True, **({"admin_token": generated} if generated else {})
+        ctx,
+        creates_database=True,
+        configure_logs=True,
+        **({"emulator": True} if emulator or demo else {}),  # else SOLICITATIONS_EMULATOR decides
+        **({"admin_token": generated} if generated else {}),
     )
     settings = container.settings
     sandbox = sandbox or settings.sandbox
@@ -163,6 +172,12 @@ def serve(
         container.close()
         typer.echo("--demo loads orders, which the sandbox never reads: use one or the other", err=True)
         raise typer.Exit(2)
+    if settings.emulator and workers > 1:
+        container.close()
+        typer.echo("emulator mode runs one process (its clock lives in it): drop --workers", err=True)
+        raise typer.Exit(2)
+    if generated and not demo:
+        typer.echo(f"admin token (the emulator's clock is at /admin/v1/clock): {generated}")
     if sandbox:
         typer.echo(f"Amazon's sandbox (static cases of the API models) on http://{host}:{port}")
     if demo:

@@ -1,8 +1,11 @@
-"""Buckets in Redis, shared by every node: one atomic Lua step per request, timed by Redis's clock.
+"""Buckets in Redis, shared by every node: one atomic Lua step per request, timed by Redis's clock
+(plus the emulator clock's offset, so a jump in emulated time refills them as the wait would).
 
 The script is the arithmetic of domain/usage_plans.py (integer microseconds, levels in 1e-12 token);
 doubles hold those integers exactly below 2**53, which a bucket's capacity never reaches.
 """
+
+from collections.abc import Callable
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -15,7 +18,7 @@ local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(ARGV[4])
 local state = redis.call('HMGET', KEYS[1], 'level', 'ts')
 local level = tonumber(state[1])
 if level == nil then
@@ -49,7 +52,9 @@ def _redis_key(key: BucketKey) -> str:
 
 
 class RedisBuckets:
-    def __init__(self, url: str, timeout: float = 0.5, max_connections: int = 16) -> None:
+    def __init__(
+        self, url: str, timeout: float = 0.5, max_connections: int = 16, offset_us: Callable[[], int] = lambda: 0
+    ) -> None:
         # A blocking pool: a burst of more concurrent requests than connections waits its turn (up to `timeout`)
         # instead of failing; redis-py's default pool refuses the 101st concurrent command with an error. A few
         # connections carry a node's bucket traffic (one short Lua step each), and few connects at once keep a
@@ -64,11 +69,12 @@ class RedisBuckets:
         )
         self._client = aioredis.Redis.from_pool(pool)
         self._script = self._client.register_script(_TAKE)
+        self._offset_us = offset_us  # business time's lead over the wall clock (emulator mode; else 0)
 
     async def _run(self, key: BucketKey, plan: UsagePlan, cost: int) -> tuple[bool, int]:
         try:
             admitted, level = await self._script(
-                keys=[_redis_key(key)], args=[plan.burst * TOKEN, plan.rate_micro, cost]
+                keys=[_redis_key(key)], args=[plan.burst * TOKEN, plan.rate_micro, cost, self._offset_us()]
             )
         except (RedisError, OSError) as exc:
             raise BucketsUnavailable(type(exc).__name__) from exc

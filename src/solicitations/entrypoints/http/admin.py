@@ -15,6 +15,7 @@ from solicitations.domain.orders import format_timestamp
 from solicitations.entrypoints import operator_input
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.bearer import bearer_matches
+from solicitations.entrypoints.http.emulator import clock_routes
 from solicitations.entrypoints.http.requests import json_body
 from solicitations.entrypoints.http.routing import route
 from solicitations.entrypoints.operator_input import (
@@ -222,7 +223,9 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         return _message_document(delivery.requeue(message_id))
 
     plan_path = "/admin/v1/usage-plans/{sellerId}/{applicationId}/{operationId}"
+    emulator = [] if container.movable_clock is None else clock_routes(container.movable_clock, guarded, limit)
     return [
+        *emulator,
         route("/admin/v1/applications", {"POST": guarded(create_application), "GET": guarded(list_applications)}),
         route("/admin/v1/applications/{applicationId}/secret", {"POST": guarded(rotate_secret)}),
         route("/admin/v1/applications/{applicationId}/state", {"PUT": guarded(set_state)}),

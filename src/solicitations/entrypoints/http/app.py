@@ -51,6 +51,7 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
             container.readiness,
             container.metrics,
             admin=settings.admin_token is not None,
+            emulator=settings.emulator,
             # Scrapers get a token of their own, so they need not hold the admin's.
             metrics_token=settings.metrics_token or settings.admin_token,
         ),

@@ -9,6 +9,7 @@ from typing import Any
 from solicitations.domain.marketplaces import MARKETPLACES
 from solicitations.domain.messages import OPT_OUT_PATH, MessageState
 from solicitations.domain.usage_plans import CREATE_REVIEW_SOLICITATION, GET_ACTIONS
+from solicitations.entrypoints.http.emulator import CLOCK_OPENAPI
 from solicitations.entrypoints.operator_input import MAX_LIST, MAX_MESSAGE_ID
 
 _REF = "#/components/schemas/"
@@ -423,8 +424,8 @@ def _buyer_page(summary: str, operation_id: str) -> dict[str, Any]:
     }
 
 
-def openapi_document(*, admin: bool, metrics: bool) -> dict[str, Any]:
-    """The document; admin paths and /metrics appear only when enabled."""
+def openapi_document(*, admin: bool, metrics: bool, emulator: bool = False) -> dict[str, Any]:
+    """The document; admin paths, /metrics and the emulator's clock appear only when enabled."""
     paths: dict[str, Any] = {
         "/solicitations/v1/orders/{amazonOrderId}": {
             "get": {
@@ -669,6 +670,8 @@ def openapi_document(*, admin: bool, metrics: bool) -> dict[str, Any]:
                 ],
             }
         }
+    if admin and emulator:
+        paths.update(CLOCK_OPENAPI)
     return {
         "openapi": "3.1.0",
         "info": {

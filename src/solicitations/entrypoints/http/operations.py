@@ -13,9 +13,9 @@ from solicitations.service.health import Readiness
 
 
 def operations_routes(
-    readiness: Readiness, metrics: PrometheusMetrics | None, *, admin: bool, metrics_token: str | None
+    readiness: Readiness, metrics: PrometheusMetrics | None, *, admin: bool, emulator: bool, metrics_token: str | None
 ) -> list[BaseRoute]:
-    """`admin` tells whether the admin API is served, so that the OpenAPI document describes it or not.
+    """`admin` and `emulator` tell whether the admin API and the clock are served, for the OpenAPI document.
 
     /metrics is served only with a token to guard it (`metrics_token`): a public scrape page tells anyone
     the traffic and the outbox's state.
@@ -35,7 +35,7 @@ def operations_routes(
         return rendering.json_response({"status": "ready"}, request_id)
 
     serve_metrics = metrics is not None and metrics_token is not None
-    document = openapi_document(admin=admin, metrics=serve_metrics)
+    document = openapi_document(admin=admin, metrics=serve_metrics, emulator=emulator)
 
     async def openapi(request: Request) -> Response:
         return rendering.json_response(document, rendering.new_request_id())
