@@ -6,6 +6,7 @@ import secrets
 import signal
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 from solicitations.adapters.clock import SystemClock
 from solicitations.adapters.store.sql import sqlite_file
 from solicitations.bootstrap import Container, bootstrap
+from solicitations.client.endpoints import LWA_TOKEN_URL
 from solicitations.config import Settings
 from solicitations.entrypoints import logs, operator_input
 from solicitations.entrypoints.operator_input import DEFAULT_ROLES, MAX_LIST, MAX_MESSAGE_ID
@@ -551,6 +553,71 @@ def outbox_retry(
         return f"requeued {count} message{'' if count == 1 else 's'}"
 
     _run_admin(ctx, retry, creates_database=False, refused_exit=1)
+
+
+@app.command("request-reviews")
+def request_reviews(
+    ctx: typer.Context,
+    endpoint: Annotated[
+        str, typer.Option(envvar="SP_API_ENDPOINT", help="SP-API base URL, or a region: NA, EU, FE, NA-sandbox…")
+    ],
+    client_id: Annotated[str, typer.Option(envvar="LWA_APP_ID", help="The LWA application's client id.")],
+    client_secret: Annotated[str, typer.Option(envvar="LWA_CLIENT_SECRET", help="Its client secret.")],
+    refresh_token: Annotated[str, typer.Option(envvar="SP_API_REFRESH_TOKEN", help="The seller's refresh token.")],
+    marketplace_id: Annotated[str, typer.Option(envvar="SP_API_MARKETPLACE_ID", help="Marketplace to ask in.")],
+    token_url: Annotated[str, typer.Option(envvar="LWA_TOKEN_URL", help="Login with Amazon's token URL.")] = (
+        LWA_TOKEN_URL
+    ),
+    since: Annotated[
+        datetime | None, typer.Option(help="Orders created since (ISO 8601); default 90 days before today.")
+    ] = None,
+    journal_path: Annotated[Path, typer.Option("--journal", help="SQLite journal of every decision.")] = Path(
+        "request-reviews.db"
+    ),
+    now: Annotated[
+        datetime | None,
+        typer.Option(help="Today for the windows (ISO 8601), e.g. an emulator's clock; default the system clock."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Decide and report, send nothing, record nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Ask every buyer whose order is in its review window, once, paced to the usage plans; resumable.
+
+    Exit code 0 when every order was decided, 1 when an order failed or the service refused the caller.
+    """
+    import json
+    import sys
+
+    from solicitations.client import Credentials, LwaError, SellingPartnerClient, SpApiError
+    from solicitations.requester.campaign import Requester
+    from solicitations.requester.journal import Journal
+    from solicitations.requester.report import table
+
+    today = (now or ctx.ensure_object(CliContext).clock()).astimezone(UTC)
+    journal = Journal(journal_path)
+    credentials = Credentials(client_id, client_secret, refresh_token)
+    try:
+        with SellingPartnerClient(credentials, endpoint=endpoint, token_url=token_url) as client:
+            requester = Requester(client, journal, marketplace_id, today, dry_run=dry_run)
+            orders = requester.discover(since.astimezone(UTC) if since else None)
+            run_id = journal.start_run(today, endpoint)
+            if sys.stderr.isatty():
+                with typer.progressbar(length=len(orders), label="asking", file=sys.stderr) as bar:
+                    requester.progress = lambda order_id, decision: bar.update(1)
+                    summary = requester.run(orders, run_id)
+            else:
+                requester.progress = lambda order_id, decision: typer.echo(f"{order_id}: {decision}", err=True)
+                summary = requester.run(orders, run_id)
+    except (LwaError, SpApiError) as error:
+        typer.echo(f"stopped: {error}. The journal {journal_path} keeps what was done; rerun to resume.", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        journal.close()
+    typer.echo(json.dumps(summary.as_json(), indent=2) if as_json else table(summary))
+    if summary.failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:
