@@ -29,6 +29,7 @@ from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.consent import consent_app
 from solicitations.entrypoints.http.oauth import token_routes
 from solicitations.entrypoints.http.openapi import openapi_document
+from solicitations.entrypoints.http.orders import orders_routes
 from solicitations.entrypoints.http.requests import json_body, marketplace_id
 from solicitations.entrypoints.http.routing import route
 from solicitations.entrypoints.worker import run_worker
@@ -38,6 +39,7 @@ access_log = logging.getLogger("solicitations.access")
 log = logging.getLogger("solicitations.http")
 
 Operation = Callable[[Request, Caller, str], Awaitable[Response]]
+Identify = Callable[[Request], Awaitable[Caller]]
 ORDER = "/solicitations/v1/orders/{amazonOrderId}"
 ACTION = ORDER + "/solicitations/productReviewAndSellerFeedback"
 WORKER_STOP_SECONDS = 5.0  # then in-flight sends are cancelled; their leases expire and they go out again
@@ -72,10 +74,16 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
             )
         return response
 
-    def operation(name: str | None, handler: Operation) -> Callable[[Request], Awaitable[Response]]:
-        """Wrap a Solicitations operation: request id, caller, usage plan, errors in Amazon's shape.
+    def access_token(request: Request) -> Awaitable[Caller]:
+        return authenticator.authenticate(request.headers.get("x-amz-access-token"))
 
-        `name` None marks a route outside every usage plan (the schema link target).
+    def operation(
+        name: str | None, handler: Operation, identify: Identify = access_token
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap an SP-API operation: request id, caller, usage plan, errors in Amazon's shape.
+
+        `name` None marks a route outside every usage plan (the schema link target); `identify` finds the
+        caller (the Orders API also takes restricted data tokens).
         """
         label = name or "getSolicitationActionSchema"
 
@@ -88,7 +96,7 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
                 # Routing sees the decoded path; an order id never holds "/", so an encoded one is no order.
                 if b"%2f" in request.scope.get("raw_path", b"").lower():
                     raise errors.ApiError(errors.NOT_FOUND)
-                caller = await authenticator.authenticate(request.headers.get("x-amz-access-token"))
+                caller = await identify(request)
                 if name is not None:
                     plan = await throttle.admit(caller, name)
                 response = await handler(request, caller, request_id)
@@ -193,6 +201,7 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     routes += token_routes(container.identity)
+    routes += orders_routes(container, operation)
     routes.append(Mount("/apps", app=consent_app(container.identity, settings.session_secret or secrets.token_hex(32))))
     if metrics is not None:
         registry = metrics

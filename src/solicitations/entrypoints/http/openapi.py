@@ -424,6 +424,11 @@ def _buyer_page(summary: str, operation_id: str) -> dict[str, Any]:
 
 def openapi_document(*, admin: bool, metrics: bool) -> dict[str, Any]:
     """The document; admin paths and /metrics appear only when enabled."""
+    from solicitations.entrypoints.http.openapi_orders import (
+        ORDERS_SCHEMAS,
+        orders_paths,
+    )  # it uses this module's helpers
+
     paths: dict[str, Any] = {
         "/solicitations/v1/orders/{amazonOrderId}": {
             "get": {
@@ -561,6 +566,7 @@ def openapi_document(*, admin: bool, metrics: bool) -> dict[str, Any]:
             }
         },
     }
+    paths.update(orders_paths())
     if metrics:
         paths["/metrics"] = {
             "get": {
@@ -672,7 +678,7 @@ def openapi_document(*, admin: bool, metrics: bool) -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": {**_SCHEMAS, **ORDERS_SCHEMAS},
             "securitySchemes": {
                 "accessToken": {"type": "apiKey", "in": "header", "name": "x-amz-access-token"},
                 "adminBearer": {"type": "http", "scheme": "bearer"},
