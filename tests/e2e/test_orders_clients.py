@@ -13,7 +13,12 @@ import pytest
 from sp_api.api import Orders, Tokens
 from sp_api.auth import AccessTokenClient
 from sp_api.auth import access_token_client as sp_api_tokens
-from sp_api.base import Marketplaces, SellingApiBadRequestException, SellingApiNotFoundException
+from sp_api.base import (
+    Marketplaces,
+    SellingApiBadRequestException,
+    SellingApiForbiddenException,
+    SellingApiNotFoundException,
+)
 
 from helpers import OTHER_SELLER, ServerProcess, iso, order_doc, server_now
 
@@ -44,6 +49,7 @@ def credentials(server: ServerProcess) -> Iterator[dict[str, str]]:
         "refresh_token": authorized.json()["refresh_token"],
         "lwa_app_id": app.json()["clientId"],
         "lwa_client_secret": app.json()["clientSecret"],
+        "application_id": app.json()["applicationId"],  # not the client's: sp_api ignores keys it does not know
     }
     sp_api_tokens.cache.clear()
 
@@ -130,3 +136,9 @@ def test_buyer_data_through_restricted_data_tokens(server: ServerProcess, creden
             restrictedResources=[{"method": "GET", "path": "/orders/v0/orders/x/address"}]
         )
     assert bad.value.message == "Application do not have access to some or all requested resource"
+
+    # Revoking the authorization kills the RDT made under it, as it kills the access tokens.
+    with server.admin() as admin:
+        admin.delete(f"/admin/v1/authorizations/{SELLER}/{credentials['application_id']}").raise_for_status()
+    with pytest.raises(SellingApiForbiddenException):
+        with_rdt.get_order_buyer_info(order_id)

@@ -352,6 +352,14 @@ def test_restricted_data_tokens_are_stored_hashed_and_need_an_access_token(clien
     assert client.post(RDT, json={"restrictedResources": [{"method": "GET", "path": ORDERS}]}).status_code == 403
 
 
+def test_a_restricted_data_token_stops_with_its_application(client, admin_headers, token):
+    made = rdt(client, token, {"method": "GET", "path": ORDERS})
+    assert get(client, ORDERS, made, MarketplaceIds=US, CreatedAfter=WEEK_AGO).status_code == 200
+    suspended = client.put(f"/admin/v1/applications/{APP}/state", json={"state": "suspended"}, headers=admin_headers)
+    assert suspended.status_code == 200, suspended.text
+    assert_error(get(client, ORDERS, made, MarketplaceIds=US, CreatedAfter=WEEK_AGO), 403, DENIED)
+
+
 def test_usage_plans_are_the_models(tmp_path, settings: Settings, clock: Clock, admin_headers):
     """Amazon's default plans: getOrders 0.0167/s burst 20, the others 0.5/s burst 30, RDTs 1/s burst 10."""
     container = bootstrap(settings.model_copy(update={"plan_rate": None, "plan_burst": None}), clock)
