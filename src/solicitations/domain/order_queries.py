@@ -226,7 +226,8 @@ def page_of(query: OrdersQuery, found: Sequence[ListedOrder]) -> tuple[Sequence[
 
 
 def sort_date(listed: ListedOrder, field: Field) -> datetime:
-    """The date an order is filtered and paged by; an order stored without PurchaseDate was created when stored."""
+    """The date an order is filtered and paged by. An order stored without PurchaseDate answers its LastUpdateDate
+    there (the model requires one); the store's date filter never finds it by creation."""
     if field == "updated":
         return listed.last_update
     return listed.order.purchase_date or listed.last_update
