@@ -54,9 +54,11 @@ class SqlRestrictedTokens:
             literal(_epoch(now)),
         ).where(_access.c.token_hash == access_token_hash)
         columns = ["token_hash", "seller_id", "application_id", "authorization_id", "resources"]
-        statement = _rdt.insert().from_select([*columns, "expires_at", "created_at"], source)
-        with self._writer.begin() as conn:
-            return bool(conn.execute(statement).rowcount == 1)
+        statement = (
+            _rdt.insert().from_select([*columns, "expires_at", "created_at"], source).returning(_rdt.c.token_hash)
+        )
+        with self._writer.begin() as conn:  # psycopg gave no rowcount of 1 for INSERT ... SELECT
+            return conn.execute(statement).first() is not None
 
     @_unavailable_on_operational_error
     def find(self, token_hash: str) -> tuple[Caller, tuple[RestrictedResource, ...]] | None:
