@@ -17,6 +17,8 @@ from solicitations.adapters.metrics import PrometheusMetrics
 from solicitations.adapters.movable_clock import MovableClock
 from solicitations.adapters.ratelimit.memory import InProcessBuckets, monotonic_us
 from solicitations.adapters.secrets import Argon2Secrets
+from solicitations.adapters.store.order_reads import SqlOrderReads
+from solicitations.adapters.store.restricted_tokens import SqlRestrictedTokens
 from solicitations.adapters.store.sql import SqlStore
 from solicitations.config import Settings
 from solicitations.domain.messages import RetryPolicy
@@ -27,7 +29,9 @@ from solicitations.service.health import Readiness
 from solicitations.service.identity import IdentityService
 from solicitations.service.observing import Observer, OutboxWatch
 from solicitations.service.opt_outs import OptOutService
+from solicitations.service.orders import OrdersService
 from solicitations.service.ports import Buckets, Clock, Transport
+from solicitations.service.restricted_data import RestrictedDataTokens
 from solicitations.service.solicitations import SolicitationService
 from solicitations.service.throttling import Throttle, default_plans
 
@@ -48,6 +52,8 @@ class Container:
     opt_outs: OptOutService
     readiness: Readiness
     metrics: PrometheusMetrics | None  # None: metrics off
+    orders: OrdersService
+    restricted_data_tokens: RestrictedDataTokens
     movable_clock: MovableClock | None = None  # emulator mode: `clock` itself, which /admin/v1/clock moves
 
     async def aclose(self) -> None:
@@ -113,12 +119,13 @@ def bootstrap(
         metrics.watch_outbox(OutboxWatch(store, clock, timedelta(seconds=settings.outbox_metrics_cache_seconds)))
     observer = metrics or Observer()
     plans = default_plans(settings.plan_rate, settings.plan_burst)
+    authenticator = Authenticator(store, clock, cache_for)
     return Container(
         settings=settings,
         store=store,
         clock=clock,
         secrets=secrets,
-        authenticator=Authenticator(store, clock, cache_for),
+        authenticator=authenticator,
         solicitations=SolicitationService(store, clock, sender_domain(settings.mail_from), observer),
         admin=AdminService(store, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
         throttle=Throttle(store, buckets, plans, clock, cache_for, observer),
@@ -138,5 +145,9 @@ def bootstrap(
         opt_outs=OptOutService(store, clock),
         readiness=Readiness(store, buckets, shared_buckets=bool(settings.redis_url)),
         metrics=metrics,
+        orders=OrdersService(store, SqlOrderReads(store), clock),
+        restricted_data_tokens=RestrictedDataTokens(
+            store, SqlRestrictedTokens(store), clock, authenticator.authenticate
+        ),
         movable_clock=movable,
     )

@@ -35,6 +35,7 @@ SEED = 20261127
 MAX_EXAMPLES = 20  # per operation: with some twenty operations documented, the run stays well under a minute
 GET_ACTIONS = "GET /solicitations/v1/orders/{amazonOrderId}"
 CREATE = "POST /solicitations/v1/orders/{amazonOrderId}/solicitations/productReviewAndSellerFeedback"
+GET_ORDER = "GET /orders/v0/orders/{orderId}"
 GET_SCHEMA = "GET /solicitations/v1/orders/{amazonOrderId}/solicitations/productReviewAndSellerFeedback/schema"
 
 # Orders the POST may solicit, and orders only ever read, so that a read still finds an action to offer
@@ -98,9 +99,14 @@ def spare(values: Any) -> Any:
     return {k: f"{v}-spared" if isinstance(v, str) and v in PROTECTED else v for k, v in values.items()}
 
 
+def order_parameter(operation: Any) -> str:
+    """The name of the operation's order id path parameter: the Orders API calls it orderId."""
+    return "orderId" if "{orderId}" in operation.path else "amazonOrderId"
+
+
 def seeded_targets(operation: Any) -> list[tuple[str, str]]:
     """(order, marketplace) pairs a generated request of this operation may aim at instead of random ones."""
-    if "{amazonOrderId}" not in operation.path or operation.method.upper() == "PUT":
+    if "{" + order_parameter(operation) + "}" not in operation.path or operation.method.upper() == "PUT":
         return []  # an admin write to a seeded order is diverted anyway (see `sparing_protected`)
     if operation.method.upper() == "POST":
         eligible_us, eligible_de = TO_SOLICIT
@@ -124,10 +130,14 @@ def load_schema(server: ServerProcess, checks: list[str]) -> schemathesis.BaseSc
             # OAuth 2.0 answers 400 to well-formed requests naming an unknown client, grant or application (RFC 6749
             # 4.1.2.1, 5.2): for Login with Amazon "schema-valid" cannot mean "accepted".
             # An admin order must also be internally consistent (LatestDeliveryDate not before EarliestDeliveryDate,
-            # dates the store can hold): cross-field rules JSON Schema cannot state.
+            # dates the store can hold), getOrders' dates must follow the model's rules across parameters (exactly
+            # one After, each Before after it), NextTokens must be ones the service wrote, and a restricted data
+            # token may name only the operations served: rules JSON Schema cannot state.
             "operations": [
                 {
-                    "include-path-regex": "^/(auth|apps)/|^/admin/v1/orders/",
+                    "include-path-regex": (
+                        "^/(auth|apps|tokens)/|^/admin/v1/orders/|^/orders/v0/orders(/[^/]+/orderItems)?$"
+                    ),
                     "checks": {"positive_data_acceptance": {"enabled": False}},
                 }
             ],
@@ -146,7 +156,7 @@ def load_schema(server: ServerProcess, checks: list[str]) -> schemathesis.BaseSc
         def aim(target: tuple[str, str] | None) -> schemathesis.Case:
             if target is not None:
                 order, marketplace = target
-                case.path_parameters = {**(case.path_parameters or {}), "amazonOrderId": order}
+                case.path_parameters = {**(case.path_parameters or {}), order_parameter(case.operation): order}
                 if any(p.name == "marketplaceIds" for p in case.operation.query):
                     case.query = {"marketplaceIds": [marketplace]}
             return case
@@ -239,6 +249,7 @@ def test_the_server_answers_as_its_document_says(server: ServerProcess) -> None:
         "GET offered no action": 0 in offers,
         "POST answered 201 and 403": {201, 403} <= seen.statuses(CREATE),
         "the schema link answered 200": 200 in seen.statuses(GET_SCHEMA),
+        "getOrder answered 200 and 404": {200, 404} <= seen.statuses(GET_ORDER),
         "the run's own token still works": still.status_code == 200,
     }
     unreached = [what for what, held in reach.items() if not held]

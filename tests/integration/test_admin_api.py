@@ -494,12 +494,12 @@ OPERATOR_404S = [
     ),
     ("DELETE", f"/admin/v1/authorizations/{SELLER}/{UNKNOWN_APP}", None, f"application {UNKNOWN_APP} not found"),
     ("POST", "/admin/v1/outbox/4242/retry", None, "message 4242 not found"),
-    ("GET", f"/admin/v1/usage-plans/{SELLER}/{APP}/getOrders", None, "operation getOrders not found"),
+    ("GET", f"/admin/v1/usage-plans/{SELLER}/{APP}/getOrderAddress", None, "operation getOrderAddress not found"),
     (
         "PUT",
-        f"/admin/v1/usage-plans/{SELLER}/{APP}/getOrders",
+        f"/admin/v1/usage-plans/{SELLER}/{APP}/getOrderAddress",
         {"rate": 1, "burst": 1},
-        "operation getOrders not found",
+        "operation getOrderAddress not found",
     ),
 ]
 

@@ -136,9 +136,9 @@ NOT_FOUND = [
     ),
     (("outbox", "retry", "4242"), 1, "message 4242 not found"),
     (
-        ("plans", "set", SELLER, UNKNOWN_APP, "getOrders", "--rate", "1", "--burst", "1"),
+        ("plans", "set", SELLER, UNKNOWN_APP, "getOrderAddress", "--rate", "1", "--burst", "1"),
         2,
-        "operation getOrders not found",
+        "operation getOrderAddress not found",
     ),
 ]
 

@@ -35,10 +35,21 @@ class Decision:
 
 GET_ACTIONS = "getSolicitationActionsForOrder"
 CREATE_REVIEW_SOLICITATION = "createProductReviewAndSellerFeedbackSolicitation"
+GET_ORDERS = "getOrders"
+GET_ORDER = "getOrder"
+GET_ORDER_ITEMS = "getOrderItems"
+GET_ORDER_BUYER_INFO = "getOrderBuyerInfo"
+CREATE_RESTRICTED_DATA_TOKEN = "createRestrictedDataToken"
 
 DEFAULT_PLANS: dict[str, UsagePlan] = {
     GET_ACTIONS: UsagePlan(rate=1.0, burst=5),
     CREATE_REVIEW_SOLICITATION: UsagePlan(rate=1.0, burst=5),
+    # The Orders API v0 (each operation's description) and the Tokens API 2021-03-01.
+    GET_ORDERS: UsagePlan(rate=0.0167, burst=20),
+    GET_ORDER: UsagePlan(rate=0.5, burst=30),
+    GET_ORDER_ITEMS: UsagePlan(rate=0.5, burst=30),
+    GET_ORDER_BUYER_INFO: UsagePlan(rate=0.5, burst=30),
+    CREATE_RESTRICTED_DATA_TOKEN: UsagePlan(rate=1.0, burst=10),
 }
 
 # Statuses on which the rate-limit header is returned (model: deprecated for 413, 415, 429, 500, 503;

@@ -52,6 +52,19 @@ access_tokens = Table(
     Column("authorization_id", String(ID)),  # None: minted by an operator, outside any authorization
 )
 
+# Restricted data tokens (Tokens API), by sha256 like access tokens; `resources` is the JSON array they name.
+restricted_data_tokens = Table(
+    "restricted_data_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("seller_id", String(ID), nullable=False),
+    Column("application_id", String(ID), nullable=False),
+    Column("authorization_id", String(ID)),  # that of the access token it was made with; revoking it ends both
+    Column("resources", Text, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
 orders = Table(
     "orders",
     metadata,
@@ -71,6 +84,9 @@ orders = Table(
     Column("order_items", Text),  # JSON array of getOrderItems-shaped items; NULL when none are known
     Index("ix_orders_seller_id", "seller_id"),
     Index("ix_orders_buyer_key", "buyer_key"),
+    # getOrders pages a seller's orders by one date, then the order id.
+    Index("ix_orders_seller_purchase", "seller_id", "purchase_date", "amazon_order_id"),
+    Index("ix_orders_seller_updated", "seller_id", "updated_at", "amazon_order_id"),
 )
 
 # The primary key on amazon_order_id is the arbiter of "one solicitation per order, ever".

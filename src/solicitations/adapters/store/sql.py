@@ -204,8 +204,9 @@ _FIND_USAGE_PLAN = select(schema.usage_plans.c.rate, schema.usage_plans.c.burst)
 )
 
 
-def _stored_order(row: Sequence[Any]) -> StoredOrder:
-    order = Order(
+def _order(row: Sequence[Any]) -> Order:
+    """An order from a row that starts with _ORDER_COLUMNS."""
+    return Order(
         amazon_order_id=row[0],
         seller_id=row[1],
         marketplace_id=row[2],
@@ -219,6 +220,10 @@ def _stored_order(row: Sequence[Any]) -> StoredOrder:
         buyer_opted_out=bool(row[10]),
         items=_items(row[11]),
     )
+
+
+def _stored_order(row: Sequence[Any]) -> StoredOrder:
+    order = _order(row)
     solicitation = None
     if row[12] is not None:
         created_at = _instant(row[16])

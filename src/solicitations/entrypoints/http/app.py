@@ -26,7 +26,9 @@ from solicitations.entrypoints.http.consent import consent_routes
 from solicitations.entrypoints.http.headers import HtmlPageHeaders
 from solicitations.entrypoints.http.oauth import token_routes
 from solicitations.entrypoints.http.operations import operations_routes
+from solicitations.entrypoints.http.orders import orders_routes
 from solicitations.entrypoints.http.solicitations_api import solicitations_routes
+from solicitations.entrypoints.http.sp_operations import SpOperations
 from solicitations.entrypoints.worker import run_worker
 
 log = logging.getLogger("solicitations.http")
@@ -38,14 +40,10 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
     """The app for one container, closed when the app shuts down; `worker` runs a delivery worker alongside."""
     settings = container.settings
     bookkeeping = Bookkeeping(container.metrics, settings.access_log)
+    operation = SpOperations(container.authenticator, container.throttle, bookkeeping)
     routes: list[BaseRoute] = [
-        *solicitations_routes(
-            container.solicitations,
-            container.authenticator,
-            container.throttle,
-            bookkeeping,
-            settings.max_body_bytes,
-        ),
+        *solicitations_routes(container.solicitations, operation, settings.max_body_bytes),
+        *orders_routes(container, operation),
         *buyer_page_routes(container.opt_outs, container.renderer, bookkeeping),
         *operations_routes(
             container.readiness,

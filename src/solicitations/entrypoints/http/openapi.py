@@ -426,6 +426,11 @@ def _buyer_page(summary: str, operation_id: str) -> dict[str, Any]:
 
 def openapi_document(*, admin: bool, metrics: bool, emulator: bool = False) -> dict[str, Any]:
     """The document; admin paths, /metrics and the emulator's clock appear only when enabled."""
+    from solicitations.entrypoints.http.openapi_orders import (
+        ORDERS_SCHEMAS,
+        orders_paths,
+    )  # it uses this module's helpers
+
     paths: dict[str, Any] = {
         "/solicitations/v1/orders/{amazonOrderId}": {
             "get": {
@@ -563,6 +568,7 @@ def openapi_document(*, admin: bool, metrics: bool, emulator: bool = False) -> d
             }
         },
     }
+    paths.update(orders_paths())
     if metrics:
         paths["/metrics"] = {
             "get": {
@@ -682,7 +688,7 @@ def openapi_document(*, admin: bool, metrics: bool, emulator: bool = False) -> d
         },
         "paths": paths,
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": {**_SCHEMAS, **ORDERS_SCHEMAS},
             "securitySchemes": {
                 "accessToken": {"type": "apiKey", "in": "header", "name": "x-amz-access-token"},
                 "adminBearer": {"type": "http", "scheme": "bearer"},
