@@ -5,14 +5,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from solicitations.adapters import tokens
 from solicitations.domain import errors, oauth
 from solicitations.domain.eligibility import assess, window
+from solicitations.domain.identity import Application, Seller
 from solicitations.domain.marketplaces import MARKETPLACES
-from solicitations.domain.orders import InvalidOrder, Order, format_timestamp, order_from_document
-from solicitations.domain.usage_plans import DEFAULT_PLANS, UsagePlan
+from solicitations.domain.orders import InvalidOrder, Order, StoredOrder, format_timestamp, order_from_document
+from solicitations.domain.outbox import OutboxMessage
+from solicitations.domain.tokens import token_hash
+from solicitations.domain.usage_plans import DEFAULT_PLANS, BucketKey, UsagePlan
 from solicitations.service.opt_outs import save_orders
-from solicitations.service.ports import Application, BucketKey, Clock, OutboxMessage, Seller, Store, UnitOfWork
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.store import Store
+from solicitations.service.ports.tokens import TokenSource
+from solicitations.service.ports.unit_of_work import UnitOfWork
 from solicitations.service.solicitations import find_order
 
 DEFAULT_ROLES = ("Buyer Solicitation",)
@@ -50,9 +55,9 @@ def add_access_token(
     now: datetime,
 ) -> None:
     """Store the token's hash, creating the application with `roles` if it is new."""
-    if uow.find_application(application_id) is None:
-        uow.add_application(Application(application_id, application_id, frozenset(roles)), now)
-    uow.add_access_token(tokens.token_hash(token), seller_id, application_id, expires_at, now)
+    if uow.identity.find_application(application_id) is None:
+        uow.identity.add_application(Application(application_id, application_id, frozenset(roles)), now)
+    uow.identity.add_access_token(token_hash(token), seller_id, application_id, expires_at, now)
 
 
 def _timestamp(value: datetime | None) -> str | None:
@@ -81,12 +86,13 @@ class IssuedToken:
 
 
 class AdminService:
-    def __init__(self, store: Store, clock: Clock, token_ttl: timedelta) -> None:
+    def __init__(self, store: Store, clock: Clock, tokens: TokenSource, token_ttl: timedelta) -> None:
         self._store = store
         self._clock = clock
+        self._tokens = tokens
         self._token_ttl = token_ttl
 
-    def put_seller(self, seller_id: str, body: object) -> Seller:
+    async def put_seller(self, seller_id: str, body: object) -> Seller:
         identifier(seller_id, "sellerId")
         if not isinstance(body, Mapping):
             raise invalid("the body must be a JSON object")
@@ -99,11 +105,10 @@ class AdminService:
         ):
             raise invalid("marketplaceIds must be a list of known marketplace ids")
         seller = Seller(seller_id, name, tuple(dict.fromkeys(marketplace_ids)))
-        with self._store.transaction() as uow:
-            uow.upsert_seller(seller, self._clock())
+        await self._store.write(lambda uow: uow.identity.upsert_seller(seller, self._clock()))
         return seller
 
-    def put_order(self, amazon_order_id: str, body: object) -> Order:
+    async def put_order(self, amazon_order_id: str, body: object) -> Order:
         if isinstance(body, Mapping):
             body = {"AmazonOrderId": amazon_order_id, **body}
             if body["AmazonOrderId"] != amazon_order_id:
@@ -112,11 +117,10 @@ class AdminService:
             order = order_from_document(body)
         except InvalidOrder as exc:
             raise invalid(str(exc)) from exc
-        with self._store.transaction() as uow:
-            (stored,) = save_orders(uow, [order], self._clock())
+        (stored,) = await self._store.write(lambda uow: save_orders(uow, [order], self._clock()))
         return stored
 
-    def issue_access_token(self, body: object) -> IssuedToken:
+    async def issue_access_token(self, body: object) -> IssuedToken:
         """Mint an access token for a seller and application, creating the application if it is new."""
         if not isinstance(body, Mapping):
             raise invalid("the body must be a JSON object")
@@ -125,16 +129,17 @@ class AdminService:
         roles = body.get("roles", list(DEFAULT_ROLES))
         if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
             raise invalid("roles must be a list of role names")
-        return self.issue(seller_id, application_id, roles)
+        return await self.issue(seller_id, application_id, roles)
 
-    def issue(self, seller_id: str, application_id: str, roles: list[str]) -> IssuedToken:
+    async def issue(self, seller_id: str, application_id: str, roles: list[str]) -> IssuedToken:
         now = self._clock()
-        token = tokens.mint(oauth.ACCESS_TOKEN_PREFIX)
-        with self._store.transaction() as uow:
-            add_access_token(uow, token, seller_id, application_id, roles, now + self._token_ttl, now)
+        token = self._tokens.mint(oauth.ACCESS_TOKEN_PREFIX)
+        await self._store.write(
+            lambda uow: add_access_token(uow, token, seller_id, application_id, roles, now + self._token_ttl, now)
+        )
         return IssuedToken(token, int(self._token_ttl.total_seconds()))
 
-    def put_usage_plan(self, key: BucketKey, body: object) -> UsagePlan:
+    async def put_usage_plan(self, key: BucketKey, body: object) -> UsagePlan:
         """Grant a plan to one seller, application and operation; every node applies it within its cache bound."""
         identifier(key.seller_id, "sellerId")
         identifier(key.application_id, "applicationId")
@@ -147,20 +152,23 @@ class AdminService:
         if isinstance(burst, bool) or not isinstance(burst, int) or not 1 <= burst <= MAX_BURST:
             raise invalid(f"burst must be a whole number from 1 to {MAX_BURST}")
         plan = UsagePlan(float(rate), burst)
-        with self._store.transaction() as uow:
-            uow.put_usage_plan(key, plan, self._clock())
+        await self._store.write(lambda uow: uow.usage_plans.put(key, plan, self._clock()))
         return plan
 
-    def describe_order(self, amazon_order_id: str) -> dict[str, Any]:
+    async def describe_order(self, amazon_order_id: str) -> dict[str, Any]:
         """The order, whether it may be solicited now and why not, its solicitation and its email if any."""
-        stored = find_order(self._store.find_order, amazon_order_id)
+
+        def read(uow: UnitOfWork) -> tuple[StoredOrder | None, OutboxMessage | None]:
+            stored = find_order(uow.orders, amazon_order_id)
+            return stored, None if stored is None else uow.outbox.find_for_order(amazon_order_id)
+
+        stored, message = await self._store.read(read)
         if stored is None:
             raise errors.not_found(f"order {amazon_order_id}")
         now = self._clock()
         reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
         span = window(stored.order)
         solicitation = stored.solicitation
-        message = self._store.find_message_for_order(amazon_order_id)
         return {
             "order": stored.order.to_document(),
             "eligibility": {

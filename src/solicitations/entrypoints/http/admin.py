@@ -10,19 +10,17 @@ from starlette.routing import Route
 
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
+from solicitations.domain.identity import Application
 from solicitations.domain.messages import MessageState
+from solicitations.domain.usage_plans import BucketKey
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.requests import json_body
 from solicitations.entrypoints.http.routing import route
 from solicitations.service.admin import identifier, invalid, known_operation, message_document
 from solicitations.service.identity import PASSWORD_MIN
-from solicitations.service.ports import (
-    Application,
-    BucketKey,
-    BucketsUnavailable,
-    SecretHasherBusy,
-    StoreUnavailable,
-)
+from solicitations.service.ports.buckets import BucketsUnavailable
+from solicitations.service.ports.secrets import SecretHasherBusy
+from solicitations.service.ports.store import StoreUnavailable
 
 Handler = Callable[[Request], Awaitable[Any]]
 MAX_LIST = 1000
@@ -67,7 +65,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         if password is not None and (not isinstance(password, str) or len(password) < PASSWORD_MIN):
             details = f"password must be a string of at least {PASSWORD_MIN} characters"
             raise errors.ApiError(errors.INVALID_INPUT.with_details(details))
-        seller = admin.put_seller(request.path_params["sellerId"], decoded)
+        seller = await admin.put_seller(request.path_params["sellerId"], decoded)
         if password is not None:
             await identity.set_password(seller.seller_id, password)
         return {
@@ -77,21 +75,21 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         }
 
     async def put_order(request: Request) -> Any:
-        return admin.put_order(request.path_params["amazonOrderId"], await body(request)).to_document()
+        return (await admin.put_order(request.path_params["amazonOrderId"], await body(request))).to_document()
 
     async def issue_token(request: Request) -> Any:
-        issued = admin.issue_access_token(await body(request))
+        issued = await admin.issue_access_token(await body(request))
         return {"access_token": issued.access_token, "expires_in": issued.expires_in}
 
     async def get_order(request: Request) -> Any:
-        return admin.describe_order(request.path_params["amazonOrderId"])
+        return await admin.describe_order(request.path_params["amazonOrderId"])
 
     def bucket_key(request: Request) -> BucketKey:
         params = request.path_params
         return BucketKey(params["sellerId"], params["applicationId"], params["operationId"])
 
     async def plan_view(key: BucketKey) -> Any:
-        plan = throttle.plan(key)
+        plan = await throttle.plan(key)
         return {
             "sellerId": key.seller_id,
             "applicationId": key.application_id,
@@ -103,7 +101,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
 
     async def put_usage_plan(request: Request) -> Any:
         key = bucket_key(request)
-        admin.put_usage_plan(key, await body(request))
+        await admin.put_usage_plan(key, await body(request))
         throttle.forget()
         return await plan_view(key)
 
@@ -127,7 +125,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         return {**application_view(created.application), "clientSecret": created.client_secret}
 
     async def list_applications(request: Request) -> Any:
-        return {"applications": [application_view(a) for a in identity.list_applications()]}
+        return {"applications": [application_view(a) for a in await identity.list_applications()]}
 
     async def rotate_secret(request: Request) -> Any:
         return {"clientSecret": await identity.rotate_secret(request.path_params["applicationId"])}
@@ -135,9 +133,9 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
     async def set_state(request: Request) -> Any:
         decoded = await body(request)
         application_id = request.path_params["applicationId"]
-        identity.set_state(application_id, decoded.get("state") if isinstance(decoded, dict) else None)
+        await identity.set_state(application_id, decoded.get("state") if isinstance(decoded, dict) else None)
         authenticator.forget()  # a suspension bites on this node's next request
-        application = identity.find_application(application_id)
+        application = await identity.find_application(application_id)
         assert application is not None
         return application_view(application)
 
@@ -147,10 +145,10 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
             raise errors.ApiError(errors.INVALID_INPUT.with_details("the body must be a JSON object"))
         seller_id = identifier(decoded.get("sellerId"), "sellerId")
         application_id = identifier(decoded.get("applicationId"), "applicationId")
-        return {"refresh_token": identity.authorize(seller_id, application_id)}
+        return {"refresh_token": await identity.authorize(seller_id, application_id)}
 
     async def revoke(request: Request) -> Any:
-        revoked = identity.revoke(request.path_params["sellerId"], request.path_params["applicationId"])
+        revoked = await identity.revoke(request.path_params["sellerId"], request.path_params["applicationId"])
         authenticator.forget()  # revocation bites on this node's next request
         return {"revoked": revoked}
 
@@ -162,11 +160,11 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         limit = request.query_params.get("limit", "100")
         if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_LIST:
             raise invalid(f"limit must be a whole number from 1 to {MAX_LIST}")
-        messages = delivery.messages(None if state_name is None else states[state_name], int(limit))
+        messages = await delivery.messages(None if state_name is None else states[state_name], int(limit))
         return {"messages": [message_document(m) for m in messages]}
 
     async def retry_message(request: Request) -> Any:
-        return message_document(delivery.requeue(request.path_params["messageId"]))
+        return message_document(await delivery.requeue(request.path_params["messageId"]))
 
     plan_path = "/admin/v1/usage-plans/{sellerId}/{applicationId}/{operationId}"
     return [

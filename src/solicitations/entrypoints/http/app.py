@@ -32,7 +32,8 @@ from solicitations.entrypoints.http.openapi import openapi_document
 from solicitations.entrypoints.http.requests import json_body, marketplace_id
 from solicitations.entrypoints.http.routing import route
 from solicitations.entrypoints.worker import run_worker
-from solicitations.service.ports import BucketsUnavailable, StoreUnavailable
+from solicitations.service.ports.buckets import BucketsUnavailable
+from solicitations.service.ports.store import StoreUnavailable
 
 access_log = logging.getLogger("solicitations.access")
 log = logging.getLogger("solicitations.http")
@@ -132,11 +133,11 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
         action = await service.action_schema(caller, order_id, PRODUCT_REVIEW_AND_SELLER_FEEDBACK.name)
         return rendering.json_response(rendering.schema_body(order_id, action), request_id, media_type=rendering.HAL)
 
-    def buyer_page(label: str, handler: Callable[[str], str]) -> Callable[[Request], Awaitable[Response]]:
+    def buyer_page(label: str, handler: Callable[[str], Awaitable[str]]) -> Callable[[Request], Awaitable[Response]]:
         """An opt-out page: no credentials but the token in the path; errors in Amazon's shape.
 
-        The page's store reads and its write run in a thread: a buyer's click is rare, and a locked or slow
-        store must not hold up the event loop that serves the API (the thread hop costs nothing here).
+        The page's store calls are awaited: a locked or slow store must not hold up the event loop that
+        serves the API.
         """
 
         async def endpoint(request: Request) -> Response:
@@ -144,7 +145,7 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
             request_id = rendering.new_request_id()
             response: Response
             try:
-                page = await asyncio.to_thread(handler, request.path_params["token"])
+                page = await handler(request.path_params["token"])
                 response = HTMLResponse(page, headers={"x-amzn-RequestId": request_id, **_PAGE_HEADERS})
             except errors.ApiError as raised:
                 response = rendering.error_response(raised.failure, request_id)
@@ -155,12 +156,12 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
 
         return endpoint
 
-    def confirm_page(token: str) -> str:
-        return container.renderer.opt_out_page(container.opt_outs.locale(token), done=False)
+    async def confirm_page(token: str) -> str:
+        return container.renderer.opt_out_page(await container.opt_outs.locale(token), done=False)
 
-    def opt_out(token: str) -> str:
+    async def opt_out(token: str) -> str:
         """The form's POST and RFC 8058's one-click POST alike: the body is not needed."""
-        return container.renderer.opt_out_page(container.opt_outs.opt_out(token), done=True)
+        return container.renderer.opt_out_page(await container.opt_outs.opt_out(token), done=True)
 
     async def healthz(request: Request) -> Response:
         """The process is alive (and its event loop turns): nothing else is checked."""

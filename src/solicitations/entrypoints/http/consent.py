@@ -22,7 +22,8 @@ from solicitations.domain import errors
 from solicitations.entrypoints.http.rendering import BUSY_RETRY_AFTER, framework_error
 from solicitations.entrypoints.http.routing import route
 from solicitations.service.identity import IdentityService
-from solicitations.service.ports import SecretHasherBusy, StoreUnavailable
+from solicitations.service.ports.secrets import SecretHasherBusy
+from solicitations.service.ports.store import StoreUnavailable
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
@@ -50,7 +51,7 @@ def consent_app(identity: IdentityService, session_secret: str) -> Starlette:
         try:
             if not state:
                 raise errors.ApiError(errors.INVALID_INPUT.with_details("the state parameter is required"))
-            application, redirect_uri = identity.consent_target(
+            application, redirect_uri = await identity.consent_target(
                 query.get("application_id", ""), query.get("redirect_uri")
             )
         except errors.ApiError as error:
@@ -90,10 +91,10 @@ def consent_app(identity: IdentityService, session_secret: str) -> Starlette:
         redirect_uri = _field(form, "redirect_uri") or None
         try:
             if _field(form, "decision") != "allow":
-                _, target = identity.consent_target(application_id, redirect_uri)
+                _, target = await identity.consent_target(application_id, redirect_uri)
                 sep = "&" if "?" in target else "?"
                 return RedirectResponse(f"{target}{sep}{urlencode({'error': 'access_denied', 'state': state})}", 302)
-            return RedirectResponse(identity.consent(seller_id, application_id, redirect_uri, state), 302)
+            return RedirectResponse(await identity.consent(seller_id, application_id, redirect_uri, state), 302)
         except errors.ApiError as error:
             return _page("error.html", 400, message=error.failure.details or error.failure.message)
 
