@@ -17,6 +17,7 @@ from solicitations.adapters.metrics import PrometheusMetrics
 from solicitations.adapters.ratelimit.memory import InProcessBuckets
 from solicitations.adapters.secrets import Argon2Secrets
 from solicitations.adapters.store.sql import SqlStore
+from solicitations.adapters.tokens import RandomTokens
 from solicitations.config import Settings
 from solicitations.domain.messages import RetryPolicy
 from solicitations.service.admin import AdminService
@@ -26,7 +27,9 @@ from solicitations.service.health import Readiness
 from solicitations.service.identity import IdentityService
 from solicitations.service.observing import Observer, OutboxWatch
 from solicitations.service.opt_outs import OptOutService
-from solicitations.service.ports import Buckets, Clock, Transport
+from solicitations.service.ports.buckets import Buckets
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.mail import Transport
 from solicitations.service.solicitations import SolicitationService
 from solicitations.service.throttling import Throttle, default_plans
 
@@ -107,6 +110,7 @@ def bootstrap(
         metrics.watch_outbox(OutboxWatch(store, clock, timedelta(seconds=settings.outbox_metrics_cache_seconds)))
     observer = metrics or Observer()
     plans = default_plans(settings.plan_rate, settings.plan_burst)
+    tokens = RandomTokens()
     return Container(
         settings=settings,
         store=store,
@@ -114,9 +118,11 @@ def bootstrap(
         secrets=secrets,
         authenticator=Authenticator(store, clock, cache_for),
         solicitations=SolicitationService(store, clock, sender_domain(settings.mail_from), observer),
-        admin=AdminService(store, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
+        admin=AdminService(store, clock, tokens, timedelta(seconds=settings.access_token_ttl_seconds)),
         throttle=Throttle(store, buckets, plans, clock, cache_for, observer),
-        identity=IdentityService(store, buckets, secrets, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
+        identity=IdentityService(
+            store, buckets, secrets, clock, tokens, timedelta(seconds=settings.access_token_ttl_seconds)
+        ),
         renderer=renderer,
         delivery=DeliveryService(
             store,
@@ -127,6 +133,7 @@ def bootstrap(
             worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
             batch_size=settings.delivery_batch_size,
             draw=random.random,
+            tokens=tokens,
             observer=observer,
         ),
         opt_outs=OptOutService(store, clock),

@@ -22,7 +22,8 @@ from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.bookkeeping import Bookkeeping
 from solicitations.entrypoints.http.requests import json_body, marketplace_id
 from solicitations.service.authentication import Authenticator
-from solicitations.service.ports import BucketsUnavailable, StoreUnavailable
+from solicitations.service.ports.buckets import BucketsUnavailable
+from solicitations.service.ports.store import StoreUnavailable
 from solicitations.service.solicitations import SolicitationService
 from solicitations.service.throttling import Throttle
 
