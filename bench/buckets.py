@@ -8,13 +8,15 @@ import argparse
 import asyncio
 import statistics
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from solicitations.adapters.ratelimit.memory import InProcessBuckets
 from solicitations.adapters.ratelimit.redis_buckets import RedisBuckets
 from solicitations.domain.callers import Caller
-from solicitations.domain.usage_plans import GET_ACTIONS, UsagePlan
-from solicitations.service.ports import BucketKey, Buckets, BucketsUnavailable
+from solicitations.domain.usage_plans import GET_ACTIONS, BucketKey, UsagePlan
+from solicitations.service.ports.buckets import Buckets, BucketsUnavailable
 from solicitations.service.throttling import Throttle, default_plans
 
 # Plans that never refuse at the call rates here, so every call takes the admitting path in full.
@@ -33,11 +35,19 @@ async def per_call_us(step: object, calls: int, repeats: int) -> tuple[float, fl
     return statistics.median(runs[1:]), min(runs[1:])
 
 
+R = TypeVar("R")
+
+
 class _NoPlans:
     """A store that grants no plan: Throttle falls back to its defaults (cached anyway)."""
 
-    def find_usage_plan(self, key: BucketKey) -> None:
+    usage_plans = property(lambda self: self)  # the store, its unit of work and its one repository at once
+
+    def find(self, key: BucketKey) -> None:
         return None
+
+    async def read(self, work: Callable[[Any], R], *, scan: bool = False) -> R:
+        return work(self)
 
 
 async def main() -> None:

@@ -10,10 +10,11 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psycopg
@@ -297,3 +298,13 @@ async def wait_until_async(condition: Any, timeout: float = 5.0, what: str = "th
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"not within {timeout}s: {what}")
+
+
+R = TypeVar("R")
+
+
+def read_now(store: Any, work: Callable[[Any], R]) -> R:
+    """A store read for a test's assertions, run here and now (outside any event loop) in a transaction of its
+    own: `work` gets the unit of work, e.g. `lambda uow: uow.orders.find(order_id)`."""
+    with store.transaction() as uow:
+        return work(uow)

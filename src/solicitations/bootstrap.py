@@ -17,9 +17,8 @@ from solicitations.adapters.metrics import PrometheusMetrics
 from solicitations.adapters.movable_clock import MovableClock
 from solicitations.adapters.ratelimit.memory import InProcessBuckets, monotonic_us
 from solicitations.adapters.secrets import Argon2Secrets
-from solicitations.adapters.store.order_reads import SqlOrderReads
-from solicitations.adapters.store.restricted_tokens import SqlRestrictedTokens
 from solicitations.adapters.store.sql import SqlStore
+from solicitations.adapters.tokens import RandomTokens
 from solicitations.config import Settings
 from solicitations.domain.messages import RetryPolicy
 from solicitations.service.admin import AdminService
@@ -30,7 +29,9 @@ from solicitations.service.identity import IdentityService
 from solicitations.service.observing import Observer, OutboxWatch
 from solicitations.service.opt_outs import OptOutService
 from solicitations.service.orders import OrdersService
-from solicitations.service.ports import Buckets, Clock, Transport
+from solicitations.service.ports.buckets import Buckets
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.mail import Transport
 from solicitations.service.restricted_data import RestrictedDataTokens
 from solicitations.service.solicitations import SolicitationService
 from solicitations.service.throttling import Throttle, default_plans
@@ -120,6 +121,7 @@ def bootstrap(
     observer = metrics or Observer()
     plans = default_plans(settings.plan_rate, settings.plan_burst)
     authenticator = Authenticator(store, clock, cache_for)
+    tokens = RandomTokens()
     return Container(
         settings=settings,
         store=store,
@@ -127,9 +129,11 @@ def bootstrap(
         secrets=secrets,
         authenticator=authenticator,
         solicitations=SolicitationService(store, clock, sender_domain(settings.mail_from), observer),
-        admin=AdminService(store, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
+        admin=AdminService(store, clock, tokens, timedelta(seconds=settings.access_token_ttl_seconds)),
         throttle=Throttle(store, buckets, plans, clock, cache_for, observer),
-        identity=IdentityService(store, buckets, secrets, clock, timedelta(seconds=settings.access_token_ttl_seconds)),
+        identity=IdentityService(
+            store, buckets, secrets, clock, tokens, timedelta(seconds=settings.access_token_ttl_seconds)
+        ),
         renderer=renderer,
         delivery=DeliveryService(
             store,
@@ -140,14 +144,13 @@ def bootstrap(
             worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
             batch_size=settings.delivery_batch_size,
             draw=random.random,
+            tokens=tokens,
             observer=observer,
         ),
         opt_outs=OptOutService(store, clock),
         readiness=Readiness(store, buckets, shared_buckets=bool(settings.redis_url)),
         metrics=metrics,
-        orders=OrdersService(store, SqlOrderReads(store), clock),
-        restricted_data_tokens=RestrictedDataTokens(
-            store, SqlRestrictedTokens(store), clock, authenticator.authenticate
-        ),
+        orders=OrdersService(store, clock),
+        restricted_data_tokens=RestrictedDataTokens(store, tokens, clock, authenticator.authenticate),
         movable_clock=movable,
     )

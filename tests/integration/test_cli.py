@@ -110,7 +110,7 @@ def test_database_url_names_the_database_of_every_command(
     created = run("--database-url", database_url, "apps", "create", "--name", "Option Tool")
     assert created.exit_code == 0, created.output
     assert not elsewhere.exists()
-    assert [a.name for a in container.identity.list_applications()] == ["Option Tool"]
+    assert [a.name for a in asyncio.run(container.identity.list_applications())] == ["Option Tool"]
 
     monkeypatch.setenv("SOLICITATIONS_DATABASE_URL", database_url)
     listed = run("apps", "list")

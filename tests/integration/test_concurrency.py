@@ -28,11 +28,11 @@ import pytest
 from sqlalchemy import create_engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from helpers import APP, SELLER, T0, US, ServerProcess, fresh_database_url, order_doc, server_now
+from helpers import APP, SELLER, T0, US, ServerProcess, fresh_database_url, order_doc, read_now, server_now
 from solicitations.adapters.store import schema
 from solicitations.adapters.store.sql import SqlStore
-from solicitations.domain.orders import order_from_document
-from solicitations.service.ports import Solicitation, StoreUnavailable
+from solicitations.domain.orders import Solicitation, order_from_document
+from solicitations.service.ports.store import StoreUnavailable
 
 ACTION = "productReviewAndSellerFeedback"
 NOT_AVAILABLE = {
@@ -254,7 +254,7 @@ def store_with_order(url: str, **options: Any) -> SqlStore:
     store = SqlStore(url, **options)
     store.migrate()
     with store.transaction() as uow:
-        uow.upsert_orders([order_from_document(order_doc(ORDER))], T0)
+        uow.orders.upsert([order_from_document(order_doc(ORDER))], T0)
     return store
 
 
@@ -268,9 +268,9 @@ def test_the_table_admits_one_solicitation_per_order(database_url):
     store = store_with_order(database_url)
     try:
         with store.transaction() as uow:
-            assert uow.add_solicitation(solicitation("first")) is True
+            assert uow.orders.add_solicitation(solicitation("first")) is True
         with store.transaction() as uow:
-            assert uow.add_solicitation(solicitation("second")) is False
+            assert uow.orders.add_solicitation(solicitation("second")) is False
         row = {
             "amazon_order_id": ORDER,
             "action": "other",
@@ -283,7 +283,7 @@ def test_the_table_admits_one_solicitation_per_order(database_url):
         with pytest.raises(IntegrityError), store.engine.begin() as conn:
             conn.execute(insert(schema.solicitations).values(**row))
         assert solicitation_count(store.engine, ORDER) == 1
-        stored = store.find_order(ORDER)
+        stored = read_now(store, lambda uow: uow.orders.find(ORDER))
         assert stored is not None
         assert stored.solicitation is not None
         assert stored.solicitation.request_id == "first"
@@ -299,15 +299,15 @@ def test_on_postgresql_two_transactions_that_both_read_not_solicited_add_one_sol
         with ExitStack() as later:
             second = later.enter_context(store.transaction())
             with store.transaction() as first:
-                first_read, second_read = first.find_order(ORDER), second.find_order(ORDER)
+                first_read, second_read = first.orders.find(ORDER), second.orders.find(ORDER)
                 assert first_read is not None
                 assert first_read.solicitation is None
                 assert second_read is not None
                 assert second_read.solicitation is None
-                assert first.add_solicitation(solicitation("first")) is True
-            assert second.add_solicitation(solicitation("second")) is False
+                assert first.orders.add_solicitation(solicitation("first")) is True
+            assert second.orders.add_solicitation(solicitation("second")) is False
         assert solicitation_count(store.engine, ORDER) == 1
-        stored = store.find_order(ORDER)
+        stored = read_now(store, lambda uow: uow.orders.find(ORDER))
         assert stored is not None
         assert stored.solicitation is not None
         assert stored.solicitation.request_id == "first"
@@ -325,18 +325,18 @@ def test_on_sqlite_a_second_writer_cannot_begin_while_the_first_is_open(tmp_path
     second_node = SqlStore(url, busy_timeout_ms=200)
     try:
         with first_node.transaction() as first:
-            read = first.find_order(ORDER)
+            read = first.orders.find(ORDER)
             assert read is not None
             assert read.solicitation is None
             with pytest.raises(StoreUnavailable), second_node.transaction():
                 pass
-            assert first.add_solicitation(solicitation("first")) is True
+            assert first.orders.add_solicitation(solicitation("first")) is True
         with second_node.transaction() as second:
-            read = second.find_order(ORDER)
+            read = second.orders.find(ORDER)
             assert read is not None
             assert read.solicitation is not None
             assert read.solicitation.request_id == "first"
-            assert second.add_solicitation(solicitation("second")) is False
+            assert second.orders.add_solicitation(solicitation("second")) is False
         assert solicitation_count(first_node.engine, ORDER) == 1
     finally:
         second_node.close()

@@ -191,7 +191,7 @@ def test_every_seed_re_creates_the_demo_so_the_walkthrough_answers_the_same(
     mine = "111-2222222-0000001"
     assert client.put(f"/admin/v1/orders/{mine}", json=order_doc(mine, now=clock.now), headers=admin).status_code == 200
 
-    printed = demo.seed(container.store, clock(), domain)
+    printed = asyncio.run(demo.seed(container.store, clock(), domain))
     assert {o.amazon_order_id for o in printed} == {o for o, _ in EXPECTED_GET if not o.startswith("111-9999999")}
     assert table_counts(database_url) == {**SEEDED, "orders": 9, "access_tokens": 2}
     first = walkthrough(client)
@@ -214,7 +214,7 @@ def test_every_seed_re_creates_the_demo_so_the_walkthrough_answers_the_same(
 
     # A restart, 100 days later: the same answers, nothing of the last run left, the operator's order kept.
     clock.advance(timedelta(days=100))
-    demo.seed(container.store, clock(), domain)
+    asyncio.run(demo.seed(container.store, clock(), domain))
     assert table_counts(database_url) == {**SEEDED, "orders": 9, "solicitations": 2, "outbox": 2, "access_tokens": 2}
     assert client.get(link).status_code == 404  # the old opt-out link is forgotten with its buyer's opt-out
     assert walkthrough(client) == first

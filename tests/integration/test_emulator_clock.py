@@ -18,7 +18,7 @@ from helpers import ADMIN_TOKEN, APP, T0, US, Clock, order_doc
 from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
 from solicitations.entrypoints.http.app import create_app
-from solicitations.service.ports import DeliveryFailed
+from solicitations.service.ports.mail import DeliveryFailed
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CLOCK = "/admin/v1/clock"

@@ -18,14 +18,13 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from helpers import APP, SELLER, T0, US, ServerProcess, fresh_database_url, order_doc, sample, server_now
+from helpers import APP, SELLER, T0, US, ServerProcess, fresh_database_url, order_doc, read_now, sample, server_now
 from solicitations.adapters.store.sql import SqlStore
 from solicitations.bootstrap import Container
 from solicitations.config import Settings
-from solicitations.domain.orders import order_from_document
+from solicitations.domain.orders import Solicitation, order_from_document
 from solicitations.entrypoints.http.app import create_app
 from solicitations.service.observing import Observer
-from solicitations.service.ports import Solicitation
 from solicitations.service.solicitations import SolicitationService
 
 ACTION = "productReviewAndSellerFeedback"
@@ -59,7 +58,7 @@ def path(order_id: str) -> str:
 
 def put_orders(store: SqlStore, order_ids: list[str], now: Any) -> None:
     with store.transaction() as uow:
-        uow.upsert_orders([order_from_document(order_doc(o, now=now)) for o in order_ids], now)
+        uow.orders.upsert([order_from_document(order_doc(o, now=now)) for o in order_ids], now)
 
 
 async def post_all(container: Container, token: str, order_ids: list[str]) -> list[httpx.Response]:
@@ -83,7 +82,7 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def access_token(container: Container) -> str:
-    return container.admin.issue(SELLER, APP, ["Buyer Solicitation"]).access_token
+    return asyncio.run(container.admin.issue(SELLER, APP, ["Buyer Solicitation"])).access_token
 
 
 @pytest.fixture
@@ -110,6 +109,8 @@ def test_concurrent_posts_for_distinct_orders_share_commits(container, clock, ac
     orders = [f"111-8000000-{n:07d}" for n in range(BURST)]
     put_orders(container.store, orders, clock.now)
     commits.clear()
+    batches_before = container.store.write_batches  # the token's issue was a write too
+    assert batches_before is not None
 
     responses = asyncio.run(post_all(container, access_token, orders))
 
@@ -117,12 +118,12 @@ def test_concurrent_posts_for_distinct_orders_share_commits(container, clock, ac
     assert all(r.content == b"{}" for r in responses)
     # Counted by SQLite itself: fewer transactions than requests, and the writer's own count agrees.
     assert 0 < len(commits) < BURST, len(commits)
-    assert container.store.write_batches == len(commits)
+    assert container.store.write_batches - batches_before == len(commits)
     for order_id in orders:
-        stored = container.store.find_order(order_id)
+        stored = read_now(container.store, lambda uow: uow.orders.find(order_id))
         assert stored is not None
         assert stored.solicitation is not None
-        assert container.store.find_message_for_order(order_id) is not None
+        assert read_now(container.store, lambda uow: uow.outbox.find_for_order(order_id)) is not None
 
 
 def test_concurrent_posts_for_one_order_give_one_201(container, clock, access_token) -> None:
@@ -135,7 +136,8 @@ def test_concurrent_posts_for_one_order_give_one_201(container, clock, access_to
 
     assert sorted(r.status_code for r in responses) == [201] + [403] * (BURST - 1)
     assert all(r.json() == NOT_AVAILABLE for r in responses if r.status_code == 403)
-    assert [m.amazon_order_id for m in container.store.list_messages(None, 10)] == [order_id]
+    messages = read_now(container.store, lambda uow: uow.outbox.list_messages(None, 10))
+    assert [m.amazon_order_id for m in messages] == [order_id]
     assert container.metrics is not None
     text = container.metrics.render().decode()
     outcomes = "solicitations_eligibility_outcomes_total"
@@ -298,8 +300,8 @@ def test_in_a_shared_batch_a_failing_request_undoes_only_its_own_rows(tmp_path: 
 
     def record(order_id: str, *, fail: bool = False) -> Any:
         def work(uow: Any) -> str:
-            assert uow.add_solicitation(Solicitation(order_id, ACTION, SELLER, APP, US, T0, order_id))
-            uow.add_message(order_id, f"<{order_id}@example.com>", T0)
+            assert uow.orders.add_solicitation(Solicitation(order_id, ACTION, SELLER, APP, US, T0, order_id))
+            uow.outbox.add(order_id, f"<{order_id}@example.com>", T0)
             if fail:
                 raise RuntimeError("a bug after the inserts")
             return order_id
@@ -320,9 +322,12 @@ def test_in_a_shared_batch_a_failing_request_undoes_only_its_own_rows(tmp_path: 
         assert isinstance(failed, RuntimeError)
         assert store.write_batches == 2
         for order_id, stands in zip(orders, (True, False, True), strict=True):
-            stored = store.find_order(order_id)
+            stored = read_now(store, lambda uow: uow.orders.find(order_id))
             assert stored is not None
-            assert (stored.solicitation is not None, store.find_message_for_order(order_id) is not None) == (
+            assert (
+                stored.solicitation is not None,
+                read_now(store, lambda uow: uow.outbox.find_for_order(order_id)) is not None,
+            ) == (
                 stands,
                 stands,
             )

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from helpers import DE, OTHER_SELLER, SELLER, US, Clock, order_doc
+from helpers import DE, OTHER_SELLER, SELLER, US, Clock, order_doc, read_now
 from solicitations.adapters.store import schema
 from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
@@ -57,6 +57,15 @@ def order_count(container: Container) -> int:
         return int(conn.execute(select(func.count()).select_from(schema.orders)).scalar_one())
 
 
+def stored_documents(container: Container, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored orders named by `docs`, as documents again."""
+
+    def read(uow: Any) -> list[dict[str, Any]]:
+        return [uow.orders.find(d["AmazonOrderId"]).order.to_document() for d in docs]
+
+    return read_now(container.store, read)
+
+
 def write_lines(path: Path, lines: list[Any]) -> Path:
     path.write_text("\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n")
     return path
@@ -94,17 +103,17 @@ def test_json_lines_with_good_and_bad_records(tmp_path, db_url, store):
 
     container = store()
     assert order_count(container) == 3
-    first = container.store.find_order("111-0000000-0000001")
+    first = read_now(container.store, lambda uow: uow.orders.find("111-0000000-0000001"))
     assert first is not None
     assert first.order.to_document() == order_doc("111-0000000-0000001")
-    german = container.store.find_order("111-0000000-0000003")
+    german = read_now(container.store, lambda uow: uow.orders.find("111-0000000-0000003"))
     assert german is not None
     assert (german.order.marketplace_id, german.order.buyer_locale) == (DE, "de_DE")
-    other = container.store.find_order("111-0000000-0000007")
+    other = read_now(container.store, lambda uow: uow.orders.find("111-0000000-0000007"))
     assert other is not None
     assert (other.order.seller_id, other.order.order_status) == (OTHER_SELLER, "Unshipped")
     for skipped in ("111-0000000-0000004", "111-0000000-0000006"):
-        assert container.store.find_order(skipped) is None
+        assert read_now(container.store, lambda uow: uow.orders.find(skipped)) is None
 
 
 def test_all_good_exits_0_and_reimport_is_an_upsert(tmp_path, db_url, store):
@@ -116,7 +125,7 @@ def test_all_good_exits_0_and_reimport_is_an_upsert(tmp_path, db_url, store):
     assert first.stderr.strip() == ""
     container = store()
     assert order_count(container) == 10
-    assert [container.store.find_order(d["AmazonOrderId"]).order.to_document() for d in docs] == docs
+    assert stored_documents(container, docs) == docs
 
     # The same file again, with one record changed: same rows, the changed one updated, the rest as they were.
     docs[0] = order_doc("111-0000000-0000001", status="Canceled", email="changed@example.com")
@@ -125,12 +134,13 @@ def test_all_good_exits_0_and_reimport_is_an_upsert(tmp_path, db_url, store):
     assert again.returncode == 0, again
     assert "imported 10 orders, skipped 0" in again.stdout
     assert order_count(container) == 10
-    assert [container.store.find_order(d["AmazonOrderId"]).order.to_document() for d in docs] == docs
+    assert stored_documents(container, docs) == docs
 
     # And the service answers from what was imported (at T0, where order_doc's orders are eligible).
     served = bootstrap(Settings(database_url=db_url, access_log=False), Clock())
     try:
-        token = served.admin.issue(SELLER, "amzn1.sp.solution.import-test", ["Buyer Solicitation"]).access_token
+        issued = asyncio.run(served.admin.issue(SELLER, "amzn1.sp.solution.import-test", ["Buyer Solicitation"]))
+        token = issued.access_token
         caller = asyncio.run(served.authenticator.authenticate(token))
         canceled = served.solicitations.available_actions(caller, "111-0000000-0000001", US)
         assert asyncio.run(canceled) == ()
@@ -159,7 +169,7 @@ def test_get_orders_payload_with_seller_id(tmp_path, db_url, store):
     ]
     container = store()
     sellers = {
-        order_id: container.store.find_order(order_id).order.seller_id  # type: ignore[union-attr]
+        order_id: read_now(container.store, lambda uow: uow.orders.find(order_id)).order.seller_id  # type: ignore[union-attr]
         for order_id in ("111-0000000-0000101", "111-0000000-0000102", "111-0000000-0000103")
     }
     assert sellers == {
@@ -181,7 +191,7 @@ def test_bare_orders_object_with_seller_id(tmp_path, db_url, store):
     container = store()
     assert order_count(container) == 3
     for doc in docs:
-        stored = container.store.find_order(doc["AmazonOrderId"])
+        stored = read_now(container.store, lambda uow: uow.orders.find(doc["AmazonOrderId"]))
         assert stored is not None
         assert stored.order.to_document() == {**doc, "SellerId": SELLER}
 
@@ -196,7 +206,7 @@ def test_records_without_seller_and_no_seller_id_option_are_reported(tmp_path, d
     assert stderr_lines(result) == [f"{path}: Orders[0]: skipped: SellerId is required"]
     container = store()
     assert order_count(container) == 1
-    assert container.store.find_order("111-0000000-0000302") is not None
+    assert read_now(container.store, lambda uow: uow.orders.find("111-0000000-0000302")) is not None
 
 
 def test_a_file_of_only_bad_records_writes_nothing(tmp_path, db_url, store):

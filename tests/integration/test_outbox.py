@@ -17,14 +17,15 @@ import pytest
 from sqlalchemy import event
 from starlette.testclient import TestClient
 
-from helpers import DE, SELLER, US, Clock, order_doc
+from helpers import DE, SELLER, US, Clock, order_doc, read_now
 from solicitations.adapters.mail.rendering import MailRenderer
+from solicitations.adapters.tokens import RandomTokens
 from solicitations.bootstrap import Container
 from solicitations.domain.messages import RetryPolicy, message_id
 from solicitations.entrypoints.logs import JsonFormatter
 from solicitations.service.delivery import DeliveryService
 from solicitations.service.observing import Observer
-from solicitations.service.ports import DeliveryFailed
+from solicitations.service.ports.mail import DeliveryFailed
 
 ORDER = "111-5555555-0000001"
 ACTION = "/solicitations/productReviewAndSellerFeedback"
@@ -59,6 +60,7 @@ def worker(container: Container, transport: Transport, name: str = "worker-a") -
         worker_id=name,
         batch_size=10,
         draw=lambda: 0.5,
+        tokens=RandomTokens(),
         observer=Observer(),
     )
 
@@ -111,7 +113,8 @@ def test_the_message_is_committed_with_the_solicitation(solicited: str, client, 
     assert state["messageId"] == message_id(ORDER, "solicitations.invalid")
     assert state["sentAt"] is None
     assert state["nextAttemptAt"] == "2026-11-27T12:00:00Z"
-    assert [m.amazon_order_id for m in container.store.list_messages(None, 10)] == [ORDER]
+    messages = read_now(container.store, lambda uow: uow.outbox.list_messages(None, 10))
+    assert [m.amazon_order_id for m in messages] == [ORDER]
 
 
 @pytest.fixture
@@ -149,7 +152,7 @@ def test_the_post_adds_exactly_one_row_write_the_outbox_insert(
 def test_a_refused_post_queues_nothing(client, admin_headers, headers, clock, container) -> None:
     put_order(client, admin_headers, order_doc(ORDER, now=clock.now, status="Unshipped"))
     assert solicit(client, headers) == 403
-    assert container.store.list_messages(None, 10) == []
+    assert read_now(container.store, lambda uow: uow.outbox.list_messages(None, 10)) == []
     assert client.get(f"/admin/v1/orders/{ORDER}", headers=admin_headers).json()["message"] is None
 
 
@@ -176,7 +179,7 @@ def test_a_worker_that_dies_holding_the_lease_is_replaced_after_it_expires(
     solicited, container, transport, clock, client, admin_headers
 ) -> None:
     dying = worker(container, transport, "worker-a")
-    claimed, outgoing, _ = dying.claim()  # ...and it dies before sending or recording anything
+    claimed, outgoing, _ = asyncio.run(dying.claim())  # ...and it dies before sending or recording anything
     assert claimed == 1
     other = worker(container, transport, "worker-b")
     assert deliver(other) == 0  # the lease holds
@@ -188,7 +191,7 @@ def test_a_worker_that_dies_holding_the_lease_is_replaced_after_it_expires(
     assert email["Message-ID"] == outgoing[0].claimed.message_id == message_id(ORDER, "solicitations.invalid")
     assert message_state(client, admin_headers)["attempts"] == 2
     # The dead worker's verdict, should it ever arrive, cannot undo the other's.
-    dying.record([asyncio.run(dying.send(outgoing[0]))])
+    asyncio.run(dying.record([asyncio.run(dying.send(outgoing[0]))]))
     assert message_state(client, admin_headers)["state"] == "sent"
 
 
@@ -284,6 +287,7 @@ def test_a_rendering_bug_is_retried_like_an_outage(solicited, container, transpo
         "w",
         10,
         lambda: 0.5,
+        tokens=RandomTokens(),
         observer=Observer(),
     )
     assert deliver(broken) == 1
@@ -310,6 +314,7 @@ def test_emails_are_rendered_off_the_event_loop(solicited, container, transport)
             "w",
             10,
             lambda: 0.5,
+            tokens=RandomTokens(),
             observer=Observer(),
         )
         threads.append(threading.get_ident())  # the loop's own thread, first
@@ -470,8 +475,10 @@ def test_the_opt_out_link_opts_the_buyer_out_of_every_order(
     assert solicit(client, headers, newer) == 403
     from solicitations.service.importing import import_orders
 
-    import_orders(container.store, json.dumps(order_doc(other, now=clock.now, email="buyer@example.com")), clock)
-    stored = container.store.find_order(other)
+    asyncio.run(
+        import_orders(container.store, json.dumps(order_doc(other, now=clock.now, email="buyer@example.com")), clock)
+    )
+    stored = read_now(container.store, lambda uow: uow.orders.find(other))
     assert stored is not None
     assert stored.order.buyer_opted_out
 
@@ -543,7 +550,7 @@ def test_the_cli_lists_and_requeues_dead_messages(
     clock.advance(timedelta(minutes=7))
     retried = cli("outbox", "retry", outbox_id)
     assert (retried.exit_code, retried.stdout) == (0, "requeued 1 message\n")
-    (requeued,) = delivery.messages(None, 10)
+    (requeued,) = asyncio.run(delivery.messages(None, 10))
     assert requeued.due_at == clock.now  # due by the test's clock, not the wall clock
     refused = cli("outbox", "retry", outbox_id)
     assert refused.exit_code == 1

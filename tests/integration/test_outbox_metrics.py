@@ -15,10 +15,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from helpers import METRICS_AUTH, Clock, order_doc, sample
+from solicitations.adapters.store.outbox import SqlOutbox
 from solicitations.bootstrap import Container, bootstrap
 from solicitations.config import Settings
+from solicitations.domain.outbox import OutboxCounts
 from solicitations.entrypoints.http.app import create_app
-from solicitations.service.ports import DeliveryFailed, OutboxCounts
+from solicitations.service.ports.mail import DeliveryFailed
 
 ACTION = "/solicitations/productReviewAndSellerFeedback"
 CACHE = timedelta(seconds=5)
@@ -134,13 +136,13 @@ def test_metrics_after_real_deliveries_count_attempts_depth_and_age(
 def store_reads(container: Container, monkeypatch: pytest.MonkeyPatch) -> list[OutboxCounts]:
     """Every outbox read the metrics make, passed through to the real store."""
     reads: list[OutboxCounts] = []
-    real: Callable[[], OutboxCounts] = container.store.outbox_counts
+    real: Callable[[SqlOutbox], OutboxCounts] = SqlOutbox.counts
 
-    def counted() -> OutboxCounts:
-        reads.append(real())
+    def counted(outbox: SqlOutbox) -> OutboxCounts:
+        reads.append(real(outbox))
         return reads[-1]
 
-    monkeypatch.setattr(container.store, "outbox_counts", counted)
+    monkeypatch.setattr(SqlOutbox, "counts", counted)
     return reads
 
 

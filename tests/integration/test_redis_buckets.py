@@ -4,8 +4,7 @@ import asyncio
 import uuid
 
 from solicitations.adapters.ratelimit.redis_buckets import RedisBuckets
-from solicitations.domain.usage_plans import UsagePlan
-from solicitations.service.ports import BucketKey
+from solicitations.domain.usage_plans import BucketKey, UsagePlan
 
 
 def test_a_burst_larger_than_the_pool_is_admitted_exactly_to_the_burst(redis_url: str) -> None:

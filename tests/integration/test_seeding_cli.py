@@ -4,7 +4,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from helpers import Clock
+from helpers import Clock, read_now
 from solicitations.bootstrap import Container
 from solicitations.entrypoints.cli import CliContext, app
 from solicitations.service.demo import SELLER_ID
@@ -22,7 +22,7 @@ def test_seed_writes_the_generated_orders_and_a_second_run_upserts_them(
         assert result.exit_code == 0, result.output
         assert result.stdout.strip() == f"seeded 40 orders for {SELLER_ID} (seed 3)"
     for document in generate_orders(40, 3, clock(), SELLER_ID):
-        stored = container.store.find_order(document["AmazonOrderId"])
+        stored = read_now(container.store, lambda uow: uow.orders.find(document["AmazonOrderId"]))
         assert stored is not None
         assert stored.order.to_document() == document
 
@@ -33,4 +33,4 @@ def test_the_example_file_imports_cleanly(database_url: str, container: Containe
     assert result.exit_code == 0, result.output
     lines = EXAMPLE.read_text().splitlines()
     assert result.stdout.strip() == f"imported {len(lines)} orders, skipped 0"
-    assert container.store.find_order("302-7731046-2290514") is not None
+    assert read_now(container.store, lambda uow: uow.orders.find("302-7731046-2290514")) is not None

@@ -11,7 +11,7 @@ import pytest
 from helpers import free_port
 from smtp_sink import SmtpServer
 from solicitations.adapters.mail.transports import MaildirTransport, SmtpTransport, parse_smtp_url
-from solicitations.service.ports import DeliveryFailed
+from solicitations.service.ports.mail import DeliveryFailed
 
 
 def message(to: str = "buyer@example.com") -> EmailMessage:

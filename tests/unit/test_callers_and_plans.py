@@ -4,7 +4,7 @@ import asyncio
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -12,8 +12,7 @@ from solicitations.adapters.ratelimit.memory import InProcessBuckets
 from solicitations.domain import errors
 from solicitations.domain.callers import Caller
 from solicitations.domain.marketplaces import MARKETPLACES, Marketplace, is_known
-from solicitations.domain.usage_plans import UsagePlan
-from solicitations.service.ports import BucketKey
+from solicitations.domain.usage_plans import BucketKey, UsagePlan
 from solicitations.service.throttling import Throttle, default_plans
 
 R = TypeVar("R")
@@ -112,11 +111,13 @@ def test_header_value_is_always_a_plain_decimal() -> None:
 class NoGrantedPlans:
     """The Store calls a Throttle makes: no partner has been granted a plan; reads run inline, as on SQLite."""
 
-    def find_usage_plan(self, key: BucketKey) -> None:
+    usage_plans = property(lambda self: self)  # the store, its unit of work and its one repository at once
+
+    def find(self, key: BucketKey) -> None:
         return None
 
-    async def read(self, work: Callable[[], R]) -> R:
-        return work()
+    async def read(self, work: Callable[[Any], R], *, scan: bool = False) -> R:
+        return work(self)
 
 
 class Micros:

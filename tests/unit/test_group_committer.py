@@ -14,7 +14,7 @@ import pytest
 
 from solicitations.adapters.store.group_commit import GroupCommitter
 from solicitations.domain import errors
-from solicitations.service.ports import StoreUnavailable
+from solicitations.service.ports.store import StoreUnavailable
 
 
 class FakeTransaction:

@@ -13,7 +13,7 @@ from jinja2.ext import babel_extract
 
 from solicitations.adapters.mail.rendering import MailRenderer, reading_locale, sender_domain
 from solicitations.domain.orders import Order, OrderItem
-from solicitations.service.ports import DeliveryFailed
+from solicitations.service.ports.mail import DeliveryFailed
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PURCHASED = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)

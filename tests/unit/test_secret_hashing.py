@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 
 from helpers import CHEAP_ARGON2, GatedArgon2, wait_until_async
 from solicitations.adapters.secrets import Argon2Secrets
-from solicitations.service.ports import SecretHasherBusy
+from solicitations.service.ports.secrets import SecretHasherBusy
 
 
 class Counting(PasswordHasher):

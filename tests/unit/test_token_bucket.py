@@ -6,8 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solicitations.adapters.ratelimit.memory import InProcessBuckets
-from solicitations.domain.usage_plans import UsagePlan
-from solicitations.service.ports import BucketKey
+from solicitations.domain.usage_plans import BucketKey, UsagePlan
 
 KEY = BucketKey("A1SELLER", "amzn1.sp.solution.app", "getSolicitationActionsForOrder")
 

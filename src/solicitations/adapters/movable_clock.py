@@ -9,7 +9,7 @@ base) and is what buckets timed by another clock (monotonic, Redis) can add to f
 import threading
 from datetime import datetime, timedelta
 
-from solicitations.service.ports import Clock
+from solicitations.service.ports.clock import Clock
 
 _MICROSECOND = timedelta(microseconds=1)
 

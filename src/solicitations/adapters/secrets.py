@@ -15,7 +15,7 @@ from typing import TypeVar
 from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error, InvalidHashError
 
-from solicitations.service.ports import SecretHasherBusy
+from solicitations.service.ports.secrets import SecretHasherBusy
 
 T = TypeVar("T")
 

@@ -26,6 +26,15 @@ class MessageState(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class OptOutToken:
+    """What an opt-out link's token stands for; the token itself is kept only as a hash."""
+
+    token_hash: str
+    buyer_key: str
+    amazon_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """Exponential backoff with full jitter (delay drawn uniformly from 0 to min(cap, base * 2^(n-1)))."""
 

@@ -237,3 +237,24 @@ def order_from_document(doc: object, *, default_seller_id: str | None = None) ->
         buyer_opted_out=opted_out,
         items=_items(doc),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Solicitation:
+    """The one solicitation an order may receive, as recorded: who sent it, where, when, by which request."""
+
+    amazon_order_id: str
+    action: str
+    seller_id: str
+    application_id: str
+    marketplace_id: str
+    created_at: datetime
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOrder:
+    """An order with its solicitation, if it has one: all the eligibility rules read."""
+
+    order: Order
+    solicitation: Solicitation | None

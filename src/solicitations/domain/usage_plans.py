@@ -27,6 +27,15 @@ class UsagePlan:
 
 
 @dataclass(frozen=True, slots=True)
+class BucketKey:
+    """Whose bucket: one per seller, application and operation (a granted plan is keyed the same way)."""
+
+    seller_id: str
+    application_id: str
+    operation: str
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     admitted: bool
     level: int  # the bucket's level after this request, in level units

@@ -21,7 +21,7 @@ from solicitations.config import Settings
 from solicitations.entrypoints import logs, operator_input
 from solicitations.entrypoints.operator_input import DEFAULT_ROLES, MAX_LIST, MAX_MESSAGE_ID
 from solicitations.service.demo import SELLER_ID as DEMO_SELLER_ID
-from solicitations.service.ports import Clock
+from solicitations.service.ports.clock import Clock
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="The store's schema.")
@@ -185,7 +185,7 @@ def serve(
     if demo:
         from solicitations.service import demo as demo_data
 
-        rows = demo_data.seed(container.store, container.clock(), sender_domain(settings.mail_from))
+        rows = asyncio.run(demo_data.seed(container.store, container.clock(), sender_domain(settings.mail_from)))
         banner = _demo_banner(
             host,
             port,
@@ -262,7 +262,9 @@ def orders_import(
 
     container = _container(ctx, creates_database=True)
     try:
-        report = import_orders(container.store, file.read_text(encoding="utf-8"), container.clock, seller_id)
+        report = asyncio.run(
+            import_orders(container.store, file.read_text(encoding="utf-8"), container.clock, seller_id)
+        )
     finally:
         container.close()
     for where, why in report.rejected:
@@ -287,7 +289,7 @@ def seed(
 
     container = _container(ctx, creates_database=True)
     try:
-        report = seed_orders(container.store, container.clock, orders, seed, seller_id)
+        report = asyncio.run(seed_orders(container.store, container.clock, orders, seed, seller_id))
     finally:
         container.close()
     typer.echo(f"seeded {report.imported} orders for {seller_id} (seed {seed})")
@@ -306,9 +308,9 @@ def tokens_issue(
     """
     body = {"sellerId": seller_id, "applicationId": application_id, "roles": role or list(DEFAULT_ROLES)}
 
-    def issue(container: Container) -> str:
+    async def issue(container: Container) -> str:
         wanted = operator_input.access_token_request(body)
-        return container.admin.issue(wanted.seller_id, wanted.application_id, wanted.roles).access_token
+        return (await container.admin.issue(wanted.seller_id, wanted.application_id, wanted.roles)).access_token
 
     _run_admin(ctx, issue, creates_database=True)
 
@@ -326,12 +328,12 @@ def plans_set(
 
     Creates the database if it does not exist: a grant needs no other row.
     """
-    from solicitations.service.ports import BucketKey
+    from solicitations.domain.usage_plans import BucketKey
 
-    def put(container: Container) -> str:
+    async def put(container: Container) -> str:
         key = BucketKey(seller_id, application_id, operation)
         plan = operator_input.usage_plan(key, {"rate": rate, "burst": burst})
-        container.admin.put_usage_plan(key, plan)
+        await container.admin.put_usage_plan(key, plan)
         return f"{operation}: rate {plan.rate}/s, burst {plan.burst}"
 
     _run_admin(ctx, put, creates_database=True)
@@ -340,8 +342,7 @@ def plans_set(
 @plans_app.command("show")
 def plans_show(ctx: typer.Context, seller_id: str, application_id: str) -> None:
     """The plan of each operation for one seller and application. Needs an existing database."""
-    from solicitations.domain.usage_plans import DEFAULT_PLANS
-    from solicitations.service.ports import BucketKey
+    from solicitations.domain.usage_plans import DEFAULT_PLANS, BucketKey
 
     container = _container(ctx, creates_database=False)
 
@@ -350,7 +351,7 @@ def plans_show(ctx: typer.Context, seller_id: str, application_id: str) -> None:
             lines = []
             for operation in DEFAULT_PLANS:
                 key = BucketKey(seller_id, application_id, operation)
-                plan = container.throttle.plan(key)
+                plan = await container.throttle.plan(key)
                 line = f"{operation}: rate {plan.rate}/s, burst {plan.burst}"
                 if container.settings.redis_url:  # in-process buckets live in the server, not here
                     line += f", {await container.throttle.buckets.level(key, plan):.3f} tokens now"
@@ -365,19 +366,18 @@ def plans_show(ctx: typer.Context, seller_id: str, application_id: str) -> None:
 
 def _run_admin(
     ctx: typer.Context,
-    action: Callable[[Container], str | Coroutine[Any, Any, str]],
+    action: Callable[[Container], Coroutine[Any, Any, str]],
     *,
     creates_database: bool,
     refused_exit: int = 2,
 ) -> None:
-    """Run one operator action and print what it returns, awaited when it is a coroutine (those that hash a
-    secret); Amazon-shaped refusals become a message and exit code `refused_exit`."""
+    """Run one operator action and print what it returns; Amazon-shaped refusals become a message and exit
+    code `refused_exit`."""
     from solicitations.domain.errors import ApiError
 
     container = _container(ctx, creates_database=creates_database)
     try:
-        result = action(container)
-        output = asyncio.run(result) if isinstance(result, Coroutine) else result
+        output = asyncio.run(action(container))
     except ApiError as error:
         typer.echo(f"{error.failure.message} {error.failure.details}".strip(), err=True)
         raise typer.Exit(refused_exit) from None
@@ -417,10 +417,10 @@ def apps_create(
 def apps_list(ctx: typer.Context) -> None:
     """Every application with its client id, roles and state. Needs an existing database."""
 
-    def listing(container: Container) -> str:
+    async def listing(container: Container) -> str:
         return "\n".join(
             f"{a.application_id}  {a.client_id or '-'}  {a.state}  {','.join(sorted(a.roles))}  {a.name}"
-            for a in container.identity.list_applications()
+            for a in await container.identity.list_applications()
         )
 
     _run_admin(ctx, listing, creates_database=False)
@@ -437,8 +437,8 @@ def apps_rotate_secret(ctx: typer.Context, application_id: str) -> None:
 
 
 def _set_state(ctx: typer.Context, application_id: str, state: str) -> None:
-    def set_state(container: Container) -> str:
-        container.identity.set_state(operator_input.identifier(application_id, "applicationId"), state)
+    async def set_state(container: Container) -> str:
+        await container.identity.set_state(operator_input.identifier(application_id, "applicationId"), state)
         return f"{application_id} {state}"
 
     _run_admin(ctx, set_state, creates_database=False)
@@ -465,7 +465,11 @@ def authorizations_grant(
     Needs an existing database: the application must be registered already.
     """
     ids = {"sellerId": seller_id, "applicationId": application_id}
-    _run_admin(ctx, lambda c: c.identity.authorize(*operator_input.authorization(ids)), creates_database=False)
+
+    async def grant(container: Container) -> str:
+        return await container.identity.authorize(*operator_input.authorization(ids))
+
+    _run_admin(ctx, grant, creates_database=False)
 
 
 @authorizations_app.command("revoke")
@@ -474,11 +478,11 @@ def authorizations_revoke(
 ) -> None:
     """Kill the refresh token and every access token minted from it. Needs an existing database."""
     ids = {"sellerId": seller_id, "applicationId": application_id}
-    _run_admin(
-        ctx,
-        lambda c: f"revoked {c.identity.revoke(*operator_input.authorization(ids))} authorization(s)",
-        creates_database=False,
-    )
+
+    async def revoke(container: Container) -> str:
+        return f"revoked {await container.identity.revoke(*operator_input.authorization(ids))} authorization(s)"
+
+    _run_admin(ctx, revoke, creates_database=False)
 
 
 @sellers_app.command("put")
@@ -497,7 +501,7 @@ def sellers_put(
 
     async def put(container: Container) -> str:
         seller = operator_input.seller(seller_id, {"name": name, "marketplaceIds": marketplace_id or []})
-        container.admin.put_seller(seller)
+        await container.admin.put_seller(seller)
         if secret is not None:
             await container.identity.set_password(seller.seller_id, secret)
         return f"{seller.seller_id} {seller.name}"
@@ -523,11 +527,11 @@ def outbox_list(
         typer.echo(f"unknown state {state!r}: use one of {', '.join(s.value for s in MessageState)}", err=True)
         raise typer.Exit(2) from None
 
-    def listing(container: Container) -> str:
+    async def listing(container: Container) -> str:
         return "\n".join(
             f"{m.outbox_id}\t{m.state.value}\t{m.attempts}\t{m.amazon_order_id}\t{m.message_id}"
             + (f"\t{m.last_error}" if m.last_error else "")
-            for m in container.delivery.messages(wanted, limit)
+            for m in await container.delivery.messages(wanted, limit)
         )
 
     _run_admin(ctx, listing, creates_database=False)
@@ -544,12 +548,12 @@ def outbox_retry(
         typer.echo("give a message id or --all-dead", err=True)
         raise typer.Exit(2)
 
-    def retry(container: Container) -> str:
+    async def retry(container: Container) -> str:
         if message is not None:
-            container.delivery.requeue(message)
+            await container.delivery.requeue(message)
             count = 1
         else:
-            count = container.delivery.requeue_all_dead()
+            count = await container.delivery.requeue_all_dead()
         return f"requeued {count} message{'' if count == 1 else 's'}"
 
     _run_admin(ctx, retry, creates_database=False, refused_exit=1)

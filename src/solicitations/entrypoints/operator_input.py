@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from solicitations.domain import errors, identifiers
+from solicitations.domain.identity import Seller
 from solicitations.domain.marketplaces import MARKETPLACES
 from solicitations.domain.orders import InvalidOrder, Order, order_from_document
-from solicitations.domain.usage_plans import DEFAULT_PLANS, UsagePlan
+from solicitations.domain.usage_plans import DEFAULT_PLANS, BucketKey, UsagePlan
 from solicitations.service.identity import PASSWORD_MIN, STATES
-from solicitations.service.ports import BucketKey, Seller
 
 DEFAULT_ROLES = ("Buyer Solicitation",)
 _MAX_NAME = 200

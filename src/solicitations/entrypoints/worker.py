@@ -5,7 +5,7 @@ import contextlib
 import logging
 
 from solicitations.service.delivery import DeliveryService
-from solicitations.service.ports import StoreUnavailable
+from solicitations.service.ports.store import StoreUnavailable
 
 log = logging.getLogger("solicitations.worker")
 

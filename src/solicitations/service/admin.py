@@ -4,22 +4,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from solicitations.adapters import tokens
 from solicitations.domain import errors, oauth
 from solicitations.domain.eligibility import Ineligible, Window, assess, window
-from solicitations.domain.orders import Order
-from solicitations.domain.usage_plans import UsagePlan
+from solicitations.domain.identity import Application, Seller
+from solicitations.domain.orders import Order, StoredOrder
+from solicitations.domain.outbox import OutboxMessage
+from solicitations.domain.tokens import token_hash
+from solicitations.domain.usage_plans import BucketKey, UsagePlan
 from solicitations.service.opt_outs import save_orders
-from solicitations.service.ports import (
-    Application,
-    BucketKey,
-    Clock,
-    OutboxMessage,
-    Seller,
-    Store,
-    StoredOrder,
-    UnitOfWork,
-)
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.store import Store
+from solicitations.service.ports.tokens import TokenSource
+from solicitations.service.ports.unit_of_work import UnitOfWork
 from solicitations.service.solicitations import find_order
 
 
@@ -33,9 +29,9 @@ def add_access_token(
     now: datetime,
 ) -> None:
     """Store the token's hash, creating the application with `roles` if it is new."""
-    if uow.find_application(application_id) is None:
-        uow.add_application(Application(application_id, application_id, frozenset(roles)), now)
-    uow.add_access_token(tokens.token_hash(token), seller_id, application_id, expires_at, now)
+    if uow.identity.find_application(application_id) is None:
+        uow.identity.add_application(Application(application_id, application_id, frozenset(roles)), now)
+    uow.identity.add_access_token(token_hash(token), seller_id, application_id, expires_at, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,40 +52,43 @@ class IssuedToken:
 
 
 class AdminService:
-    def __init__(self, store: Store, clock: Clock, token_ttl: timedelta) -> None:
+    def __init__(self, store: Store, clock: Clock, tokens: TokenSource, token_ttl: timedelta) -> None:
         self._store = store
         self._clock = clock
+        self._tokens = tokens
         self._token_ttl = token_ttl
 
-    def put_seller(self, seller: Seller) -> None:
-        with self._store.transaction() as uow:
-            uow.upsert_seller(seller, self._clock())
+    async def put_seller(self, seller: Seller) -> None:
+        await self._store.write(lambda uow: uow.identity.upsert_seller(seller, self._clock()))
 
-    def put_order(self, order: Order) -> Order:
+    async def put_order(self, order: Order) -> Order:
         """Store the order; what comes back may differ (a buyer who opted out before stays opted out)."""
-        with self._store.transaction() as uow:
-            (stored,) = save_orders(uow, [order], self._clock())
+        (stored,) = await self._store.write(lambda uow: save_orders(uow, [order], self._clock()))
         return stored
 
-    def issue(self, seller_id: str, application_id: str, roles: Iterable[str]) -> IssuedToken:
+    async def issue(self, seller_id: str, application_id: str, roles: Iterable[str]) -> IssuedToken:
         """Mint an access token for a seller and application, creating the application if it is new."""
         now = self._clock()
-        token = tokens.mint(oauth.ACCESS_TOKEN_PREFIX)
-        with self._store.transaction() as uow:
-            add_access_token(uow, token, seller_id, application_id, roles, now + self._token_ttl, now)
+        token = self._tokens.mint(oauth.ACCESS_TOKEN_PREFIX)
+        await self._store.write(
+            lambda uow: add_access_token(uow, token, seller_id, application_id, roles, now + self._token_ttl, now)
+        )
         return IssuedToken(token, int(self._token_ttl.total_seconds()))
 
-    def put_usage_plan(self, key: BucketKey, plan: UsagePlan) -> None:
+    async def put_usage_plan(self, key: BucketKey, plan: UsagePlan) -> None:
         """Grant a plan to one seller, application and operation; every node applies it within its cache bound."""
-        with self._store.transaction() as uow:
-            uow.put_usage_plan(key, plan, self._clock())
+        await self._store.write(lambda uow: uow.usage_plans.put(key, plan, self._clock()))
 
-    def describe_order(self, amazon_order_id: str) -> OrderReport:
+    async def describe_order(self, amazon_order_id: str) -> OrderReport:
         """The order, whether it may be solicited now and why not, its solicitation and its email if any."""
-        stored = find_order(self._store.find_order, amazon_order_id)
+
+        def read(uow: UnitOfWork) -> tuple[StoredOrder | None, OutboxMessage | None]:
+            stored = find_order(uow.orders, amazon_order_id)
+            return stored, None if stored is None else uow.outbox.find_for_order(amazon_order_id)
+
+        stored, message = await self._store.read(read)
         if stored is None:
             raise errors.not_found(f"order {amazon_order_id}")
         now = self._clock()
         reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
-        message = self._store.find_message_for_order(amazon_order_id)
         return OrderReport(stored, reason, window(stored.order), now, message)

@@ -1,12 +1,12 @@
 """Who is calling: the access token resolved to a Caller, with a short cache on the hot path."""
 
 from datetime import datetime, timedelta
-from functools import partial
 
-from solicitations.adapters.tokens import token_hash
 from solicitations.domain import errors
 from solicitations.domain.callers import Caller
-from solicitations.service.ports import Clock, Store
+from solicitations.domain.tokens import token_hash
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.store import Store
 
 _CACHE_LIMIT = 100_000
 
@@ -32,7 +32,7 @@ class Authenticator:
         if cached is not None and now < cached[1]:
             caller = cached[0]
         else:
-            caller = await self._store.read(partial(self._store.find_caller, key))
+            caller = await self._store.read(lambda uow: uow.identity.find_caller(key))
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = (caller, now + self._cache_for)

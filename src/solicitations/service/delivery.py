@@ -1,9 +1,10 @@
 """Delivery of the outbox: claim due messages under a lease, render and send them, record the verdicts.
 
 A worker that dies between claim and record leaves its lease to expire; another worker then sends the
-message again, with the same Message-ID. Store calls run in a thread, so a worker sharing the server's
-event loop never holds it while waiting for the write lock. Every attempt is reported to the Observer
-once, from the event loop (the metrics count without locks on it), which also writes its log line.
+message again, with the same Message-ID. Store calls are awaited (the store runs them off the event loop), so
+a worker sharing the server's event loop never holds it while waiting for the write lock. Every attempt is
+reported to the Observer once, from the event loop (the metrics count without locks on it), which also
+writes its log line.
 """
 
 import asyncio
@@ -15,10 +16,10 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Protocol
 
-from solicitations.adapters import tokens
 from solicitations.domain import errors
 from solicitations.domain.messages import (
     MessageState,
+    OptOutToken,
     RetryPolicy,
     Transition,
     after_failure,
@@ -27,17 +28,14 @@ from solicitations.domain.messages import (
     redact,
 )
 from solicitations.domain.orders import Order
+from solicitations.domain.outbox import ClaimedMessage, MessageUpdate, OutboxMessage
+from solicitations.domain.tokens import token_hash
 from solicitations.service.observing import Observer
-from solicitations.service.ports import (
-    ClaimedMessage,
-    Clock,
-    DeliveryFailed,
-    MessageUpdate,
-    OptOutToken,
-    OutboxMessage,
-    Store,
-    Transport,
-)
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.mail import DeliveryFailed, Transport
+from solicitations.service.ports.store import Store
+from solicitations.service.ports.tokens import TokenSource
+from solicitations.service.ports.unit_of_work import UnitOfWork
 
 log = logging.getLogger("solicitations.delivery")
 MAX_OUTBOX_ID = 2**31 - 1  # the outbox id is a 32-bit integer on PostgreSQL; larger ids exist nowhere
@@ -85,6 +83,7 @@ class DeliveryService:
         batch_size: int,
         draw: Callable[[], float],
         *,
+        tokens: TokenSource,
         observer: Observer,
     ) -> None:
         self._store = store
@@ -95,42 +94,43 @@ class DeliveryService:
         self.worker_id = worker_id
         self._batch_size = batch_size
         self._draw = draw  # uniform in [0, 1): the backoff's jitter, fixed in tests
+        self._tokens = tokens
         self._observer = observer
 
-    def claim(self) -> tuple[int, list[Outgoing], list[Attempt]]:
+    async def claim(self) -> tuple[int, list[Outgoing], list[Attempt]]:
         """Lease a batch of due messages: (how many were claimed, those to send now, those settled).
 
         Messages that must not go out (opted-out buyer, no address, abandoned too often) are settled
-        in the same transaction; the rest get a fresh opt-out token, stored hashed. Runs in a thread:
-        the settled attempts are reported by the caller, on the event loop.
+        in the same transaction; the rest get a fresh opt-out token, stored hashed. The settled attempts
+        are reported by the caller, on the event loop.
         """
+        return await self._store.write(self._claim)
+
+    def _claim(self, uow: UnitOfWork) -> tuple[int, list[Outgoing], list[Attempt]]:
         now = self._clock()
         outgoing: list[Outgoing] = []
         settled: list[Attempt] = []
         opt_out_tokens: list[OptOutToken] = []
-        with self._store.transaction() as uow:
-            claimed = uow.claim_messages(self.worker_id, now, now + self._policy.lease, self._batch_size)
-            for message in claimed:
-                started = time.perf_counter()
-                stored = uow.find_order(message.amazon_order_id)
-                assert stored is not None, "orders are never deleted"
-                order = stored.order
-                verdict = before_sending(order, message.attempts, self._policy)
-                if verdict is not None:
-                    settled.append(Attempt(message, verdict, time.perf_counter() - started))
-                    continue
-                assert order.buyer_email is not None, "before_sending holds back orders without one"
-                token = tokens.opaque()
-                opt_out_tokens.append(
-                    OptOutToken(tokens.token_hash(token), buyer_key(order.buyer_email), order.amazon_order_id)
-                )
-                seller = uow.find_seller(order.seller_id)
-                outgoing.append(Outgoing(message, order, seller.name if seller else order.seller_id, token))
-            uow.add_opt_out_tokens(opt_out_tokens, now)
-            uow.record_messages(
-                self.worker_id,
-                [MessageUpdate(a.message.outbox_id, a.verdict.state, None, a.verdict.reason, None) for a in settled],
-            )
+        claimed = uow.outbox.claim(self.worker_id, now, now + self._policy.lease, self._batch_size)
+        for message in claimed:
+            started = time.perf_counter()
+            stored = uow.orders.find(message.amazon_order_id)
+            assert stored is not None, "orders are never deleted"
+            order = stored.order
+            verdict = before_sending(order, message.attempts, self._policy)
+            if verdict is not None:
+                settled.append(Attempt(message, verdict, time.perf_counter() - started))
+                continue
+            assert order.buyer_email is not None, "before_sending holds back orders without one"
+            token = self._tokens.opaque()
+            opt_out_tokens.append(OptOutToken(token_hash(token), buyer_key(order.buyer_email), order.amazon_order_id))
+            seller = uow.identity.find_seller(order.seller_id)
+            outgoing.append(Outgoing(message, order, seller.name if seller else order.seller_id, token))
+        uow.opt_outs.add_tokens(opt_out_tokens, now)
+        uow.outbox.record(
+            self.worker_id,
+            [MessageUpdate(a.message.outbox_id, a.verdict.state, None, a.verdict.reason, None) for a in settled],
+        )
         return len(claimed), outgoing, settled
 
     async def send(self, outgoing: Outgoing) -> MessageUpdate:
@@ -177,40 +177,41 @@ class DeliveryService:
             reason=reason,
         )
 
-    def record(self, updates: list[MessageUpdate]) -> None:
-        with self._store.transaction() as uow:
-            uow.record_messages(self.worker_id, updates)
+    async def record(self, updates: list[MessageUpdate]) -> None:
+        await self._store.write(lambda uow: uow.outbox.record(self.worker_id, updates))
 
     async def deliver_due(self) -> int:
         """One round: claim, send concurrently, record. How many messages were claimed (0: nothing due)."""
-        claimed, outgoing, settled = await asyncio.to_thread(self.claim)
+        claimed, outgoing, settled = await self.claim()
         for attempt in settled:
             self._report(attempt.message, attempt.verdict.state, attempt.verdict.reason, attempt.seconds)
         if outgoing:
             updates = await asyncio.gather(*(self.send(o) for o in outgoing))
-            await asyncio.to_thread(self.record, list(updates))
+            await self.record(list(updates))
         return claimed
 
     # Operators: see and requeue.
 
-    def messages(self, state: MessageState | None, limit: int) -> list[OutboxMessage]:
-        return self._store.list_messages(state, limit)
+    async def messages(self, state: MessageState | None, limit: int) -> list[OutboxMessage]:
+        return await self._store.read(lambda uow: uow.outbox.list_messages(state, limit), scan=True)
 
-    def requeue(self, outbox_id: int) -> OutboxMessage:
+    async def requeue(self, outbox_id: int) -> OutboxMessage:
         """Make one dead message pending again, due now, with fresh attempts. 404 unknown; 400 not dead."""
         if not 1 <= outbox_id <= MAX_OUTBOX_ID:
             raise errors.not_found(f"message {outbox_id}")
-        with self._store.transaction() as uow:
-            if uow.requeue_messages(outbox_id, self._clock()) == 0:
-                found = uow.find_message(outbox_id)
+
+        def requeue(uow: UnitOfWork) -> OutboxMessage | None:
+            if uow.outbox.requeue(outbox_id, self._clock()) == 0:
+                found = uow.outbox.find(outbox_id)
                 if found is None:
                     raise errors.not_found(f"message {outbox_id}")
                 details = f"message {outbox_id} is {found.state.value}: only dead messages are retried"
                 raise errors.ApiError(errors.INVALID_INPUT.with_details(details))
-            requeued = uow.find_message(outbox_id)
+            return uow.outbox.find(outbox_id)
+
+        requeued = await self._store.write(requeue)
         assert requeued is not None
         return requeued
 
-    def requeue_all_dead(self) -> int:
-        with self._store.transaction() as uow:
-            return uow.requeue_messages(None, self._clock())
+    async def requeue_all_dead(self) -> int:
+        return await self._store.write(lambda uow: uow.outbox.requeue(None, self._clock()))

@@ -8,13 +8,15 @@ the same after a restart and on any day, and the banner tells the truth. Other d
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from solicitations.adapters.tokens import token_hash
 from solicitations.domain.actions import PRODUCT_REVIEW_AND_SELLER_FEEDBACK
+from solicitations.domain.identity import Seller
 from solicitations.domain.messages import buyer_key
-from solicitations.domain.orders import Order, OrderItem
+from solicitations.domain.orders import Order, OrderItem, Solicitation
+from solicitations.domain.tokens import token_hash
 from solicitations.service.admin import add_access_token
 from solicitations.service.opt_outs import save_orders
-from solicitations.service.ports import Seller, Solicitation, Store
+from solicitations.service.ports.store import Store
+from solicitations.service.ports.unit_of_work import UnitOfWork
 from solicitations.service.solicitations import record
 
 SELLER_ID = "ADEMOSELLER1"
@@ -89,21 +91,24 @@ def _orders(now: datetime) -> list[tuple[Order, str]]:
     ]
 
 
-def seed(store: Store, now: datetime, mail_domain: str) -> list[DemoOrder]:
+async def seed(store: Store, now: datetime, mail_domain: str) -> list[DemoOrder]:
     """Re-create the demo in one transaction: sellers, orders as new, the token, the solicited order's record."""
     orders = _orders(now)
     ids = [o.amazon_order_id for o, _ in orders]
     buyers = {buyer_key(o.buyer_email) for o, _ in orders if o.buyer_email is not None}
-    with store.transaction() as uow:
-        uow.upsert_seller(Seller(SELLER_ID, "Demo Store", ("ATVPDKIKX0DER", "A1PA6795UKMFR9")), now)
-        uow.upsert_seller(Seller(OTHER_SELLER_ID, "Another Store", ("ATVPDKIKX0DER",)), now)
-        uow.reset_orders(ids, buyers)
+
+    def reseed(uow: UnitOfWork) -> None:
+        uow.identity.upsert_seller(Seller(SELLER_ID, "Demo Store", ("ATVPDKIKX0DER", "A1PA6795UKMFR9")), now)
+        uow.identity.upsert_seller(Seller(OTHER_SELLER_ID, "Another Store", ("ATVPDKIKX0DER",)), now)
+        uow.orders.forget_solicitations(ids)
+        uow.outbox.forget(ids)
+        uow.opt_outs.forget(ids, buyers)
         save_orders(uow, [o for o, _ in orders], now)
-        uow.remove_access_token(token_hash(ACCESS_TOKEN))
+        uow.identity.remove_access_token(token_hash(ACCESS_TOKEN))
         add_access_token(
             uow, ACCESS_TOKEN, SELLER_ID, APPLICATION_ID, ["Buyer Solicitation"], now + TOKEN_LIFETIME, now
         )
-        uow.update_application(APPLICATION_ID, state="active")  # an operator may have suspended it
+        uow.identity.update_application(APPLICATION_ID, state="active")  # an operator may have suspended it
         solicitation = Solicitation(
             ALREADY_SOLICITED,
             PRODUCT_REVIEW_AND_SELLER_FEEDBACK.name,
@@ -114,4 +119,6 @@ def seed(store: Store, now: datetime, mail_domain: str) -> list[DemoOrder]:
             "demo-seed",
         )
         record(uow, solicitation, mail_domain)
+
+    await store.write(reseed)
     return [DemoOrder(o.amazon_order_id, o.marketplace_id, why) for o, why in orders]

@@ -3,7 +3,9 @@ buckets live there) answers. Each check is bounded, so a probe answers well with
 
 import asyncio
 
-from solicitations.service.ports import Buckets, BucketsUnavailable, Store, StoreUnavailable
+from solicitations.service.ports.buckets import Buckets, BucketsUnavailable
+from solicitations.service.ports.store import Store, StoreUnavailable
+from solicitations.service.ports.unit_of_work import UnitOfWork
 
 _BUCKETS_TIMEOUT_S = 0.04
 
@@ -14,7 +16,7 @@ class Readiness:
         self._buckets = buckets
         self._shared_buckets = shared_buckets
 
-    def _store_current(self) -> bool:
+    def _store_current(self, _uow: UnitOfWork) -> bool:
         """Both store checks in one read, off the loop where the store's reads may wait."""
         self._store.ping()
         return self._store.schema_is_current()

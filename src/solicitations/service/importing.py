@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from solicitations.domain.orders import InvalidOrder, Order, order_from_document
 from solicitations.service.opt_outs import save_orders
-from solicitations.service.ports import Clock, Store
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.store import Store
 
 
 @dataclass
@@ -41,7 +42,7 @@ def _records(text: str) -> list[tuple[str, object]]:
     return records
 
 
-def import_orders(store: Store, text: str, now: Clock, default_seller_id: str | None = None) -> ImportReport:
+async def import_orders(store: Store, text: str, now: Clock, default_seller_id: str | None = None) -> ImportReport:
     report = ImportReport()
     good: list[Order] = []
     for where, record in _records(text):
@@ -53,7 +54,6 @@ def import_orders(store: Store, text: str, now: Clock, default_seller_id: str | 
         except InvalidOrder as exc:
             report.rejected.append((where, str(exc)))
     if good:
-        with store.transaction() as uow:
-            save_orders(uow, good, now())
+        await store.write(lambda uow: save_orders(uow, good, now()))
     report.imported = len(good)
     return report

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from solicitations.domain.messages import MessageState
-from solicitations.service.ports import Clock, OutboxCounts, Store, StoreUnavailable
+from solicitations.domain.outbox import OutboxCounts
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.store import Store, StoreUnavailable
 
 log = logging.getLogger("solicitations.delivery")
 metrics_log = logging.getLogger("solicitations.metrics")
@@ -61,7 +63,7 @@ class OutboxState:
 class OutboxWatch:
     """The outbox's counts for /metrics, read so that scrapes can neither block the event loop nor load the store.
 
-    The store is read in a thread, by `refresh` (awaited before rendering; Prometheus collectors are
+    The store is read off the loop (a scan), by `refresh` (awaited before rendering; Prometheus collectors are
     synchronous), at most once per `cache_for` of the injected clock, one read at a time: concurrent scrapes
     wait for the read in flight and share it. A failed read is logged and remembered for `cache_for` too:
     `state()` is None then and the outbox series are left out, rather than old numbers shown as current.
@@ -87,7 +89,7 @@ class OutboxWatch:
             if self._fresh():  # read by the scrape this one waited for
                 return
             try:
-                self._counts = await asyncio.to_thread(self._store.outbox_counts)
+                self._counts = await self._store.read(lambda uow: uow.outbox.counts(), scan=True)
             except StoreUnavailable as exc:
                 self._counts = None
                 metrics_log.warning("outbox metrics unavailable", extra={"error": repr(exc)})

@@ -3,11 +3,13 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from solicitations.adapters.tokens import token_hash
 from solicitations.domain import errors
-from solicitations.domain.messages import buyer_key, respecting_opt_outs
+from solicitations.domain.messages import OptOutToken, buyer_key, respecting_opt_outs
 from solicitations.domain.orders import Order
-from solicitations.service.ports import Clock, OptOutToken, Store, UnitOfWork
+from solicitations.domain.tokens import token_hash
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.store import Store
+from solicitations.service.ports.unit_of_work import UnitOfWork
 
 MAX_TOKEN_LENGTH = 128
 
@@ -15,34 +17,41 @@ MAX_TOKEN_LENGTH = 128
 def save_orders(uow: UnitOfWork, orders: Sequence[Order], now: datetime) -> list[Order]:
     """Upsert orders as stored: a buyer who opted out stays opted out whatever a document says."""
     keys = {buyer_key(o.buyer_email) for o in orders if o.buyer_email is not None}
-    stored = respecting_opt_outs(orders, uow.opted_out_buyers(keys) if keys else set())
-    uow.upsert_orders(stored, now)
+    stored = respecting_opt_outs(orders, uow.opt_outs.opted_out_buyers(keys) if keys else set())
+    uow.orders.upsert(stored, now)
     return stored
 
 
+def _token(token: str, uow: UnitOfWork) -> OptOutToken:
+    found = uow.opt_outs.find_token(token_hash(token)) if len(token) <= MAX_TOKEN_LENGTH else None
+    if found is None:
+        raise errors.ApiError(errors.NOT_FOUND)
+    return found
+
+
+def _locale(found: OptOutToken, uow: UnitOfWork) -> str:
+    stored = uow.orders.find(found.amazon_order_id)
+    assert stored is not None, "orders are never deleted"
+    return stored.order.locale()
+
+
 class OptOutService:
+    """The buyer's pages: every store call awaited, so a locked store never holds up the event loop."""
+
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
         self._clock = clock
 
-    def _token(self, token: str) -> OptOutToken:
-        found = self._store.find_opt_out_token(token_hash(token)) if len(token) <= MAX_TOKEN_LENGTH else None
-        if found is None:
-            raise errors.ApiError(errors.NOT_FOUND)
-        return found
-
-    def _locale(self, found: OptOutToken) -> str:
-        stored = self._store.find_order(found.amazon_order_id)
-        assert stored is not None, "orders are never deleted"
-        return stored.order.locale()
-
-    def locale(self, token: str) -> str:
+    async def locale(self, token: str) -> str:
         """The locale of the order whose email carried the token: the opt-out page speaks it. 404 if unknown."""
-        return self._locale(self._token(token))
+        return await self._store.read(lambda uow: _locale(_token(token, uow), uow))
 
-    def opt_out(self, token: str) -> str:
+    async def opt_out(self, token: str) -> str:
         """Opt the token's buyer out of every later solicitation; idempotent. The page's locale."""
-        found = self._token(token)
-        with self._store.transaction() as uow:
-            uow.opt_out_buyer(found.buyer_key, self._clock())
-        return self._locale(found)
+        found = await self._store.read(lambda uow: _token(token, uow))
+
+        def opt_out(uow: UnitOfWork) -> str:
+            uow.opt_outs.opt_out_buyer(found.buyer_key, self._clock())
+            return _locale(found, uow)
+
+        return await self._store.write(opt_out)

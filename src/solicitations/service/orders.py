@@ -1,14 +1,12 @@
 """The Orders API v0 read operations as use cases: a seller's own orders, nobody else's."""
 
 from collections.abc import Mapping, Sequence
-from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from solicitations.domain import errors
 from solicitations.domain.callers import Caller
 from solicitations.domain.order_queries import (
     ListedOrder,
-    OrdersQuery,
     buyer_info_document,
     items_page,
     order_document,
@@ -17,23 +15,13 @@ from solicitations.domain.order_queries import (
 )
 from solicitations.domain.orders import could_exist, format_timestamp
 from solicitations.domain.restricted_data import BUYER_INFO
-from solicitations.service.ports import Clock, Store
-
-
-class OrderReads(Protocol):
-    """The store's reads for the Orders API; plain and blocking, run through `Store.read`."""
-
-    def find(self, amazon_order_id: str) -> ListedOrder | None: ...
-
-    def page(self, query: OrdersQuery) -> list[ListedOrder]:
-        """Up to page_size + 1 orders after the query's position, in (date, order id) order."""
-        ...
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.store import Store
 
 
 class OrdersService:
-    def __init__(self, store: Store, reads: OrderReads, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
-        self._reads = reads
         self._clock = clock
 
     async def orders(
@@ -41,7 +29,7 @@ class OrdersService:
     ) -> dict[str, Any]:
         """getOrders' payload: one page of the caller's orders the parameters select."""
         query = orders_query(params, caller.seller_id, self._clock())
-        page, next_token = page_of(query, await self._store.read(partial(self._reads.page, query)))
+        page, next_token = page_of(query, await self._store.read(lambda uow: uow.order_queries.page(query)))
         payload: dict[str, Any] = {"Orders": [order_document(o, BUYER_INFO in data_elements) for o in page]}
         if next_token is not None:
             payload["NextToken"] = next_token
@@ -64,7 +52,7 @@ class OrdersService:
         """The caller's own order; 404 alike for another seller's and for none."""
         found = None
         if could_exist(amazon_order_id):  # ids no order can have are not asked about
-            found = await self._store.read(partial(self._reads.find, amazon_order_id))
+            found = await self._store.read(lambda uow: uow.order_queries.find(amazon_order_id))
         if found is None or found.order.seller_id != caller.seller_id:
             raise errors.ApiError(errors.NOT_FOUND)
         return found

@@ -1,40 +1,21 @@
 """The Tokens API's createRestrictedDataToken, and callers identified by the restricted data tokens it makes."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
-from solicitations.adapters import tokens
 from solicitations.domain import errors
 from solicitations.domain.callers import Caller
 from solicitations.domain.restricted_data import (
     LIFETIME,
     TOKEN_PREFIX,
     RestrictedCaller,
-    RestrictedResource,
     granted,
     restricted_resources,
 )
-from solicitations.service.ports import Clock, Store
-
-
-class RestrictedTokenStore(Protocol):
-    def add(
-        self,
-        token_hash: str,
-        access_token_hash: str,
-        resources: tuple[RestrictedResource, ...],
-        expires_at: datetime,
-        now: datetime,
-    ) -> bool:
-        """Store a token for the identity of the access token it was asked with; False when that is unknown."""
-        ...
-
-    def find(self, token_hash: str) -> tuple[Caller, tuple[RestrictedResource, ...]] | None:
-        """The caller a token stands for (its expiry the token's) and the resources it names."""
-        ...
+from solicitations.domain.tokens import token_hash
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.store import Store
+from solicitations.service.ports.tokens import TokenSource
 
 
 class RestrictedDataTokens:
@@ -44,23 +25,23 @@ class RestrictedDataTokens:
     def __init__(
         self,
         store: Store,
-        rdts: RestrictedTokenStore,
+        tokens: TokenSource,
         clock: Clock,
         authenticate: Callable[[str | None], Awaitable[Caller]],
     ) -> None:
         self._store = store
-        self._rdts = rdts
+        self._tokens = tokens
         self._clock = clock
         self._authenticate = authenticate
 
     async def create(self, access_token: str, body: object) -> dict[str, Any]:
         """createRestrictedDataToken's answer for a caller already authenticated by `access_token`."""
         resources = restricted_resources(body)
-        token = tokens.mint(TOKEN_PREFIX)
+        token = self._tokens.mint(TOKEN_PREFIX)
         now = self._clock()
-        # In a thread of its own: a rare write, outside the store's batched solicitation transactions.
-        added = await asyncio.to_thread(
-            self._rdts.add, tokens.token_hash(token), tokens.token_hash(access_token), resources, now + LIFETIME, now
+        token_key, access_key = token_hash(token), token_hash(access_token)
+        added = await self._store.write(
+            lambda uow: uow.restricted_tokens.add(token_key, access_key, resources, now + LIFETIME, now)
         )
         if not added:
             raise errors.ApiError(errors.ACCESS_DENIED)  # the access token went away since it was checked
@@ -71,7 +52,8 @@ class RestrictedDataTokens:
         operation), else the access token's."""
         if token is None or not token.startswith(TOKEN_PREFIX + "|"):
             return await self._authenticate(token)
-        found = await self._store.read(partial(self._rdts.find, tokens.token_hash(token)))
+        key = token_hash(token)
+        found = await self._store.read(lambda uow: uow.restricted_tokens.find(key))
         if found is None:
             raise errors.ApiError(errors.ACCESS_DENIED)
         caller, resources = found

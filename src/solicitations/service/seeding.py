@@ -15,7 +15,8 @@ from typing import Any
 from solicitations.domain.marketplaces import MARKETPLACES, Marketplace
 from solicitations.domain.orders import format_timestamp
 from solicitations.service.importing import ImportReport, import_orders
-from solicitations.service.ports import Clock, Store
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.store import Store
 
 # Weights: mostly shipped orders, as on a real seller account; every status still turns up.
 _STATUSES = {
@@ -107,7 +108,7 @@ def _order(
     }
 
 
-def seed_orders(store: Store, clock: Clock, count: int, seed: int, seller_id: str) -> ImportReport:
+async def seed_orders(store: Store, clock: Clock, count: int, seed: int, seller_id: str) -> ImportReport:
     """Generate and import; the report says how many were written (and would name any the import refused)."""
     documents = generate_orders(count, seed, clock(), seller_id)
-    return import_orders(store, "\n".join(json.dumps(doc) for doc in documents), clock)
+    return await import_orders(store, "\n".join(json.dumps(doc) for doc in documents), clock)

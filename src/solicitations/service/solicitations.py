@@ -1,6 +1,6 @@
 """The two Solicitations API operations as use cases."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from functools import partial
 
 from solicitations.domain import errors
@@ -8,26 +8,33 @@ from solicitations.domain.actions import ACTIONS, Action
 from solicitations.domain.callers import Caller
 from solicitations.domain.eligibility import Ineligible, assess, refusal
 from solicitations.domain.messages import message_id
-from solicitations.domain.orders import could_exist
+from solicitations.domain.orders import Solicitation, StoredOrder, could_exist
 from solicitations.domain.usage_plans import CREATE_REVIEW_SOLICITATION, GET_ACTIONS
 from solicitations.service.observing import Observer
-from solicitations.service.ports import Clock, Solicitation, Store, StoredOrder, UnitOfWork
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.orders import OrderRepository
+from solicitations.service.ports.store import Store
+from solicitations.service.ports.unit_of_work import UnitOfWork
 
 ELIGIBLE = "eligible"  # the outcome label of an order that may be solicited
 
 
-def find_order(find: Callable[[str], StoredOrder | None], amazon_order_id: str) -> StoredOrder | None:
+def find_order(orders: OrderRepository, amazon_order_id: str) -> StoredOrder | None:
     """The stored order, without asking the store about ids no order can have."""
-    return find(amazon_order_id) if could_exist(amazon_order_id) else None
+    return orders.find(amazon_order_id) if could_exist(amazon_order_id) else None
+
+
+def _read_order(amazon_order_id: str, uow: UnitOfWork) -> StoredOrder | None:
+    return find_order(uow.orders, amazon_order_id)
 
 
 def record(uow: UnitOfWork, solicitation: Solicitation, mail_domain: str) -> bool:
     """Record an order's one solicitation and queue its email in the same transaction (the outbox), so a
     solicitation never exists without its message. False when the order had one already."""
-    if not uow.add_solicitation(solicitation):
+    if not uow.orders.add_solicitation(solicitation):
         return False
     order_id = solicitation.amazon_order_id
-    uow.add_message(order_id, message_id(order_id, mail_domain), solicitation.created_at)
+    uow.outbox.add(order_id, message_id(order_id, mail_domain), solicitation.created_at)
     return True
 
 
@@ -71,7 +78,7 @@ class SolicitationService:
 
     def _find_order(self, amazon_order_id: str) -> Awaitable[StoredOrder | None]:
         """The GET's order read, where the store runs reads (off the loop when they may wait on a lock)."""
-        return self._store.read(partial(find_order, self._store.find_order, amazon_order_id))
+        return self._store.read(partial(_read_order, amazon_order_id))
 
     async def solicit(
         self, caller: Caller, amazon_order_id: str, marketplace_id: str, action_name: str, request_id: str
@@ -102,7 +109,7 @@ class SolicitationService:
         uow: UnitOfWork,
     ) -> Solicitation:
         """The POST's transaction body, plain and synchronous: it runs in the store's writer thread."""
-        stored = _visible(find_order(uow.find_order, amazon_order_id), caller, marketplace_id)
+        stored = _visible(find_order(uow.orders, amazon_order_id), caller, marketplace_id)
         now = self._clock()
         reason = assess(stored.order, already_solicited=stored.solicitation is not None, now=now)
         if reason is not None:

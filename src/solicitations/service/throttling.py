@@ -2,13 +2,14 @@
 
 import logging
 from datetime import datetime, timedelta
-from functools import partial
 
 from solicitations.domain import errors
 from solicitations.domain.callers import Caller
-from solicitations.domain.usage_plans import DEFAULT_PLANS, UsagePlan
+from solicitations.domain.usage_plans import DEFAULT_PLANS, BucketKey, UsagePlan
 from solicitations.service.observing import Observer
-from solicitations.service.ports import BucketKey, Buckets, Clock, Store
+from solicitations.service.ports.buckets import Buckets
+from solicitations.service.ports.clock import Clock
+from solicitations.service.ports.store import Store
 
 log = logging.getLogger("solicitations.throttling")
 _CACHE_LIMIT = 100_000
@@ -55,17 +56,18 @@ class Throttle:
         self._plans[key] = (plan, granted is not None, self._clock() + self._cache_for)
         return plan, granted is not None
 
-    def plan(self, key: BucketKey) -> UsagePlan:
-        """The plan, read inline on a cache miss: for operators' tools, not the request path."""
-        return (self._cached(key) or self._remember(key, self._store.find_usage_plan(key)))[0]
+    async def plan(self, key: BucketKey) -> UsagePlan:
+        """The plan that holds for the key: granted or the operation's default."""
+        return (self._cached(key) or await self._fetch(key))[0]
+
+    async def _fetch(self, key: BucketKey) -> tuple[UsagePlan, bool]:
+        """A cache miss: (plan, granted) read from the store, off the loop where reads may wait."""
+        return self._remember(key, await self._store.read(lambda uow: uow.usage_plans.find(key)))
 
     async def admit(self, caller: Caller, operation: str) -> UsagePlan:
         """The plan that admitted the request; 429 when its bucket is empty."""
         key = BucketKey(caller.seller_id, caller.application_id, operation)
-        found = self._cached(key)
-        if found is None:  # only a miss awaits the store, off the loop where reads may wait
-            found = self._remember(key, await self._store.read(partial(self._store.find_usage_plan, key)))
-        plan, granted = found
+        plan, granted = self._cached(key) or await self._fetch(key)
         decision = await self.buckets.take(key, plan)
         if not decision.admitted:
             self._observer.throttled(operation, granted)

@@ -27,7 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from solicitations.domain.marketplaces import MARKETPLACES
 from solicitations.domain.messages import OPT_OUT_PATH
 from solicitations.domain.orders import Order
-from solicitations.service.ports import DeliveryFailed
+from solicitations.service.ports.mail import DeliveryFailed
 
 TRANSLATED = frozenset({"de", "fr", "it", "es", "ja"})
 FALLBACK_LOCALE = "en_US"

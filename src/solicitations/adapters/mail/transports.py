@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
-from solicitations.service.ports import DeliveryFailed
+from solicitations.service.ports.mail import DeliveryFailed
 
 _TRUE = {"1", "true", "yes", "on"}
 

@@ -4,8 +4,7 @@ event loop runs one request at a time between awaits."""
 import time
 from collections.abc import Callable
 
-from solicitations.domain.usage_plans import TOKEN, Decision, UsagePlan, level_at, take
-from solicitations.service.ports import BucketKey
+from solicitations.domain.usage_plans import TOKEN, BucketKey, Decision, UsagePlan, level_at, take
 
 _SWEEP_AT = 100_000  # buckets kept before refilled ones (indistinguishable from new) are dropped
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from solicitations.domain.usage_plans import TOKEN, Decision, UsagePlan, refused
-from solicitations.service.ports import BucketKey, BucketsUnavailable
+from solicitations.domain.usage_plans import TOKEN, BucketKey, Decision, UsagePlan, refused
+from solicitations.service.ports.buckets import BucketsUnavailable
 
 _TAKE = """
 local capacity = tonumber(ARGV[1])

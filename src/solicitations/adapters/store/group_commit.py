@@ -25,7 +25,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from solicitations.service.ports import StoreUnavailable, UnitOfWork
+from solicitations.service.ports.store import StoreUnavailable
+from solicitations.service.ports.unit_of_work import UnitOfWork
 
 log = logging.getLogger("solicitations.store")
 

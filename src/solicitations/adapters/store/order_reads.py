@@ -2,7 +2,7 @@
 
 A page is one statement on an index that starts (seller_id, date, amazon_order_id): the seller's orders in
 the date range, from the key after the last one returned, in key order, one more than the page holds.
-Callers on the event loop run these through `SqlStore.read`, which keeps PostgreSQL's waits off the loop.
+Use cases run them through `Store.read`, which keeps PostgreSQL's waits off the event loop.
 """
 
 from typing import Any
@@ -10,44 +10,35 @@ from typing import Any
 from sqlalchemy import and_, select, tuple_
 
 from solicitations.adapters.store import schema
-from solicitations.adapters.store.sql import (
-    _ORDER_COLUMNS,
-    SqlStore,
-    _epoch,
-    _instant,
-    _order,
-    _unavailable_on_operational_error,
-)
+from solicitations.adapters.store.connection import Session, epoch, instant
+from solicitations.adapters.store.orders import ORDER_COLUMNS, order_from_row
 from solicitations.domain.order_queries import ListedOrder, OrdersQuery
 
 _orders = schema.orders
 _DATES = {"created": _orders.c.purchase_date, "updated": _orders.c.updated_at}
-_SELECT = select(*_ORDER_COLUMNS, _orders.c.updated_at)
+_SELECT = select(*ORDER_COLUMNS, _orders.c.updated_at)
 
 
 def _listed(row: Any) -> ListedOrder:
-    last_update = _instant(row[len(_ORDER_COLUMNS)])
+    last_update = instant(row[len(ORDER_COLUMNS)])
     assert last_update is not None
-    return ListedOrder(_order(row), last_update)
+    return ListedOrder(order_from_row(row), last_update)
 
 
-class SqlOrderReads:
-    def __init__(self, store: SqlStore) -> None:
-        self._engine = store.engine
+class SqlOrderQueries:
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
-    @_unavailable_on_operational_error
     def find(self, amazon_order_id: str) -> ListedOrder | None:
-        with self._engine.connect() as conn:
-            row = conn.execute(_SELECT.where(_orders.c.amazon_order_id == amazon_order_id)).first()
+        row = self._session.execute(_SELECT.where(_orders.c.amazon_order_id == amazon_order_id)).first()
         return None if row is None else _listed(row)
 
-    @_unavailable_on_operational_error
     def page(self, query: OrdersQuery) -> list[ListedOrder]:
         """Up to page_size + 1 orders after the query's position, in (date, order id) order."""
         date = _DATES[query.field]
         where = [
             _orders.c.seller_id == query.seller_id,
-            date.between(_epoch(query.after), _epoch(query.before)),
+            date.between(epoch(query.after), epoch(query.before)),
             _orders.c.marketplace_id.in_(query.marketplace_ids),
         ]
         if query.statuses is not None:
@@ -56,7 +47,6 @@ class SqlOrderReads:
             where.append(_orders.c.fulfillment_channel.in_(query.channels))
         if query.position is not None:
             last_date, last_id = query.position
-            where.append(tuple_(date, _orders.c.amazon_order_id) > tuple_(_epoch(last_date), last_id))
+            where.append(tuple_(date, _orders.c.amazon_order_id) > tuple_(epoch(last_date), last_id))
         statement = _SELECT.where(and_(*where)).order_by(date, _orders.c.amazon_order_id).limit(query.page_size + 1)
-        with self._engine.connect() as conn:
-            return [_listed(row) for row in conn.execute(statement)]
+        return [_listed(row) for row in self._session.execute(statement)]

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import literal, select
 
 from solicitations.adapters.store import schema
-from solicitations.adapters.store.sql import SqlStore, _epoch, _instant, _unavailable_on_operational_error
+from solicitations.adapters.store.connection import Session, epoch, instant
 from solicitations.domain.callers import Caller
 from solicitations.domain.restricted_data import RestrictedResource
 
@@ -28,12 +28,9 @@ _FIND = (
 
 
 class SqlRestrictedTokens:
-    def __init__(self, store: SqlStore) -> None:
-        self._engine = store.engine
-        # SQLite's write lock taken at BEGIN, as for the store's own writers.
-        self._writer = store.engine.execution_options(begin_immediate=True)
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
-    @_unavailable_on_operational_error
     def add(
         self,
         token_hash: str,
@@ -50,24 +47,22 @@ class SqlRestrictedTokens:
             _access.c.application_id,
             _access.c.authorization_id,
             literal(json.dumps([r.to_document() for r in resources])),
-            literal(_epoch(expires_at)),
-            literal(_epoch(now)),
+            literal(epoch(expires_at)),
+            literal(epoch(now)),
         ).where(_access.c.token_hash == access_token_hash)
         columns = ["token_hash", "seller_id", "application_id", "authorization_id", "resources"]
         statement = (
             _rdt.insert().from_select([*columns, "expires_at", "created_at"], source).returning(_rdt.c.token_hash)
         )
-        with self._writer.begin() as conn:  # psycopg gave no rowcount of 1 for INSERT ... SELECT
-            return conn.execute(statement).first() is not None
+        # RETURNING: psycopg gives no rowcount of 1 for INSERT ... SELECT.
+        return self._session.execute(statement).first() is not None
 
-    @_unavailable_on_operational_error
     def find(self, token_hash: str) -> tuple[Caller, tuple[RestrictedResource, ...]] | None:
         """The caller the token stands for (its expiry the token's) and the resources it names."""
-        with self._engine.connect() as conn:
-            row = conn.execute(_FIND.where(_rdt.c.token_hash == token_hash)).first()
+        row = self._session.execute(_FIND.where(_rdt.c.token_hash == token_hash)).first()
         if row is None:
             return None
-        expires_at = _instant(row[2])
+        expires_at = instant(row[2])
         assert expires_at is not None
         resources = tuple(
             RestrictedResource(doc["method"], doc["path"], frozenset(doc["dataElements"])) for doc in json.loads(row[4])

@@ -10,8 +10,11 @@ from starlette.routing import Route
 
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
+from solicitations.domain.identity import Application
 from solicitations.domain.messages import MessageState
 from solicitations.domain.orders import format_timestamp
+from solicitations.domain.outbox import OutboxMessage
+from solicitations.domain.usage_plans import BucketKey
 from solicitations.entrypoints import operator_input
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.bearer import bearer_matches
@@ -26,14 +29,9 @@ from solicitations.entrypoints.operator_input import (
     whole_number,
 )
 from solicitations.service.admin import OrderReport
-from solicitations.service.ports import (
-    Application,
-    BucketKey,
-    BucketsUnavailable,
-    OutboxMessage,
-    SecretHasherBusy,
-    StoreUnavailable,
-)
+from solicitations.service.ports.buckets import BucketsUnavailable
+from solicitations.service.ports.secrets import SecretHasherBusy
+from solicitations.service.ports.store import StoreUnavailable
 
 Handler = Callable[[Request], Awaitable[Any]]
 
@@ -122,7 +120,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         decoded = await body(request)
         password = operator_input.seller_password(decoded)
         seller = operator_input.seller(request.path_params["sellerId"], decoded)
-        admin.put_seller(seller)
+        await admin.put_seller(seller)
         if password is not None:
             await identity.set_password(seller.seller_id, password)
         return {
@@ -133,15 +131,15 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
 
     async def put_order(request: Request) -> Any:
         order = operator_input.order(request.path_params["amazonOrderId"], await body(request))
-        return admin.put_order(order).to_document()
+        return (await admin.put_order(order)).to_document()
 
     async def issue_token(request: Request) -> Any:
         wanted = operator_input.access_token_request(await body(request))
-        issued = admin.issue(wanted.seller_id, wanted.application_id, wanted.roles)
+        issued = await admin.issue(wanted.seller_id, wanted.application_id, wanted.roles)
         return {"access_token": issued.access_token, "expires_in": issued.expires_in}
 
     async def get_order(request: Request) -> Any:
-        return _report_document(admin.describe_order(_path_id(request, "amazonOrderId")))
+        return _report_document(await admin.describe_order(_path_id(request, "amazonOrderId")))
 
     def bucket_key(request: Request) -> BucketKey:
         return BucketKey(
@@ -149,7 +147,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         )
 
     async def plan_view(key: BucketKey) -> Any:
-        plan = throttle.plan(key)
+        plan = await throttle.plan(key)
         return {
             "sellerId": key.seller_id,
             "applicationId": key.application_id,
@@ -161,7 +159,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
 
     async def put_usage_plan(request: Request) -> Any:
         key = bucket_key(request)
-        admin.put_usage_plan(key, operator_input.usage_plan(key, await body(request)))
+        await admin.put_usage_plan(key, operator_input.usage_plan(key, await body(request)))
         throttle.forget()
         return await plan_view(key)
 
@@ -186,7 +184,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         return {**application_view(created.application), "clientSecret": created.client_secret}
 
     async def list_applications(request: Request) -> Any:
-        return {"applications": [application_view(a) for a in identity.list_applications()]}
+        return {"applications": [application_view(a) for a in await identity.list_applications()]}
 
     async def rotate_secret(request: Request) -> Any:
         return {"clientSecret": await identity.rotate_secret(_path_id(request, "applicationId"))}
@@ -194,18 +192,18 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
     async def set_state(request: Request) -> Any:
         state = operator_input.application_state(await body(request))
         application_id = _path_id(request, "applicationId")
-        identity.set_state(application_id, state)
+        await identity.set_state(application_id, state)
         authenticator.forget()  # a suspension bites on this node's next request
-        application = identity.find_application(application_id)
+        application = await identity.find_application(application_id)
         assert application is not None
         return application_view(application)
 
     async def authorize(request: Request) -> Any:
         seller_id, application_id = operator_input.authorization(await body(request))
-        return {"refresh_token": identity.authorize(seller_id, application_id)}
+        return {"refresh_token": await identity.authorize(seller_id, application_id)}
 
     async def revoke(request: Request) -> Any:
-        revoked = identity.revoke(_path_id(request, "sellerId"), _path_id(request, "applicationId"))
+        revoked = await identity.revoke(_path_id(request, "sellerId"), _path_id(request, "applicationId"))
         authenticator.forget()  # revocation bites on this node's next request
         return {"revoked": revoked}
 
@@ -215,12 +213,12 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         if state_name is not None and state_name not in states:
             raise operator_input.invalid(f"state must be one of {', '.join(states)}")
         limit = whole_number(request.query_params.get("limit", "100"), "limit", 1, MAX_LIST)
-        messages = delivery.messages(None if state_name is None else states[state_name], limit)
+        messages = await delivery.messages(None if state_name is None else states[state_name], limit)
         return {"messages": [_message_document(m) for m in messages]}
 
     async def retry_message(request: Request) -> Any:
         message_id = whole_number(request.path_params["messageId"], "messageId", 1, MAX_MESSAGE_ID)
-        return _message_document(delivery.requeue(message_id))
+        return _message_document(await delivery.requeue(message_id))
 
     plan_path = "/admin/v1/usage-plans/{sellerId}/{applicationId}/{operationId}"
     emulator = [] if container.movable_clock is None else clock_routes(container.movable_clock, guarded, limit)

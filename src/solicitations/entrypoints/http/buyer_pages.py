@@ -1,6 +1,5 @@
 """The buyer's opt-out pages, linked from every solicitation email: no credentials but the token in the path."""
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,7 +15,7 @@ from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.bookkeeping import Bookkeeping
 from solicitations.entrypoints.http.routing import route
 from solicitations.service.opt_outs import OptOutService
-from solicitations.service.ports import StoreUnavailable
+from solicitations.service.ports.store import StoreUnavailable
 
 log = logging.getLogger("solicitations.http")
 # The buyer's pages carry a secret in their URL: keep it out of caches and of Referer headers.
@@ -24,11 +23,11 @@ _PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 def buyer_page_routes(opt_outs: OptOutService, renderer: MailRenderer, bookkeeping: Bookkeeping) -> list[BaseRoute]:
-    def buyer_page(label: str, handler: Callable[[str], str]) -> Callable[[Request], Awaitable[Response]]:
+    def buyer_page(label: str, handler: Callable[[str], Awaitable[str]]) -> Callable[[Request], Awaitable[Response]]:
         """An opt-out page: errors in Amazon's shape.
 
-        The page's store reads and its write run in a thread: a buyer's click is rare, and a locked or slow
-        store must not hold up the event loop that serves the API (the thread hop costs nothing here).
+        The page's store calls are awaited: a locked or slow store must not hold up the event loop that
+        serves the API.
         """
 
         async def endpoint(request: Request) -> Response:
@@ -36,7 +35,7 @@ def buyer_page_routes(opt_outs: OptOutService, renderer: MailRenderer, bookkeepi
             request_id = rendering.new_request_id()
             response: Response
             try:
-                page = await asyncio.to_thread(handler, request.path_params["token"])
+                page = await handler(request.path_params["token"])
                 response = HTMLResponse(page, headers={"x-amzn-RequestId": request_id, **_PAGE_HEADERS})
             except errors.ApiError as raised:
                 response = rendering.error_response(raised.failure, request_id)
@@ -47,12 +46,12 @@ def buyer_page_routes(opt_outs: OptOutService, renderer: MailRenderer, bookkeepi
 
         return endpoint
 
-    def confirm_page(token: str) -> str:
-        return renderer.opt_out_page(opt_outs.locale(token), done=False)
+    async def confirm_page(token: str) -> str:
+        return renderer.opt_out_page(await opt_outs.locale(token), done=False)
 
-    def opt_out(token: str) -> str:
+    async def opt_out(token: str) -> str:
         """The form's POST and RFC 8058's one-click POST alike: the body is not needed."""
-        return renderer.opt_out_page(opt_outs.opt_out(token), done=True)
+        return renderer.opt_out_page(await opt_outs.opt_out(token), done=True)
 
     return [
         route(

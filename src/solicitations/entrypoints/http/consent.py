@@ -24,7 +24,8 @@ from solicitations.entrypoints.http.rendering import BUSY_RETRY_AFTER, framework
 from solicitations.entrypoints.http.routing import route
 from solicitations.entrypoints.operator_input import identifier
 from solicitations.service.identity import IdentityService
-from solicitations.service.ports import SecretHasherBusy, StoreUnavailable
+from solicitations.service.ports.secrets import SecretHasherBusy
+from solicitations.service.ports.store import StoreUnavailable
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
@@ -55,7 +56,7 @@ def consent_routes(identity: IdentityService, session_secret: str | None) -> lis
         try:
             if not state:
                 raise errors.ApiError(errors.INVALID_INPUT.with_details("the state parameter is required"))
-            application, redirect_uri = identity.consent_target(
+            application, redirect_uri = await identity.consent_target(
                 identifier(query.get("application_id"), "application_id"), query.get("redirect_uri")
             )
         except errors.ApiError as error:
@@ -98,10 +99,10 @@ def consent_routes(identity: IdentityService, session_secret: str | None) -> lis
         try:
             application_id = identifier(_field(form, "application_id"), "application_id")
             if _field(form, "decision") != "allow":
-                _, target = identity.consent_target(application_id, redirect_uri)
+                _, target = await identity.consent_target(application_id, redirect_uri)
                 sep = "&" if "?" in target else "?"
                 return RedirectResponse(f"{target}{sep}{urlencode({'error': 'access_denied', 'state': state})}", 302)
-            return RedirectResponse(identity.consent(seller_id, application_id, redirect_uri, state), 302)
+            return RedirectResponse(await identity.consent(seller_id, application_id, redirect_uri, state), 302)
         except errors.ApiError as error:
             return _page("error.html", 400, message=error.failure.details or error.failure.message)
 

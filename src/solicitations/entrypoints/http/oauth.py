@@ -23,7 +23,9 @@ from solicitations.domain.oauth import (
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.requests import read_body
 from solicitations.service.identity import IdentityService
-from solicitations.service.ports import BucketsUnavailable, SecretHasherBusy, StoreUnavailable
+from solicitations.service.ports.buckets import BucketsUnavailable
+from solicitations.service.ports.secrets import SecretHasherBusy
+from solicitations.service.ports.store import StoreUnavailable
 
 log = logging.getLogger("solicitations.oauth")
 _MAX_BODY = 64 * 1024

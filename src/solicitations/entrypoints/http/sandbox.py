@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from solicitations.adapters.tokens import token_hash
 from solicitations.bootstrap import Container
 from solicitations.domain import errors
 from solicitations.domain.sandbox import (
@@ -32,13 +31,14 @@ from solicitations.domain.sandbox import (
     operations,
     well_formed,
 )
-from solicitations.domain.usage_plans import RATE_LIMIT_HEADER_STATUSES
+from solicitations.domain.tokens import token_hash
+from solicitations.domain.usage_plans import RATE_LIMIT_HEADER_STATUSES, BucketKey
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.app import create_app
 from solicitations.entrypoints.http.header_names import error_type_header
 from solicitations.entrypoints.http.requests import read_body
 from solicitations.entrypoints.http.routing import Endpoint, route
-from solicitations.service.ports import BucketKey, Buckets, BucketsUnavailable
+from solicitations.service.ports.buckets import Buckets, BucketsUnavailable
 
 log = logging.getLogger("solicitations.sandbox")
 MODELS = ("solicitations.json", "ordersV0.json")

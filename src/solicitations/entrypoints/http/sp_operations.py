@@ -17,7 +17,8 @@ from solicitations.domain.usage_plans import RATE_LIMIT_HEADER_STATUSES, UsagePl
 from solicitations.entrypoints.http import rendering
 from solicitations.entrypoints.http.bookkeeping import Bookkeeping
 from solicitations.service.authentication import Authenticator
-from solicitations.service.ports import BucketsUnavailable, StoreUnavailable
+from solicitations.service.ports.buckets import BucketsUnavailable
+from solicitations.service.ports.store import StoreUnavailable
 from solicitations.service.throttling import Throttle
 
 log = logging.getLogger("solicitations.http")
