@@ -255,3 +255,15 @@ def test_a_503_storm_is_waited_out(server: ServerProcess, tmp_path: Path) -> Non
     assert storm.refused > 0
     assert (code, summary["askedThisRun"], summary["failed"]) == (0, 5, {}), err
     assert outbox_count(server) == 5
+
+
+def test_runs_unchanged_against_our_sandbox_for_its_order(tmp_path: Path) -> None:
+    """Amazon's sandbox answers getOrders only for `CreatedAfter=TEST_CASE_200`: `--order-id` skips discovery."""
+    sandbox = ServerProcess(fresh_database_url(tmp_path), args=["--sandbox"], log_path=tmp_path / "server.log").start()
+    try:
+        _, credentials = provision(sandbox, [])
+        env = command_env(sandbox.base_url, sandbox.base_url + "/auth/o2/token", credentials)
+        code, summary, err = finished(request_reviews(env, tmp_path / "j.db", "--order-id", "123-1234567-1234567"))
+    finally:
+        sandbox.stop()
+    assert (code, summary["askedThisRun"], summary["failed"]) == (0, 1, {}), err
