@@ -582,6 +582,12 @@ def request_reviews(
         datetime | None,
         typer.Option(help="Today for the windows (ISO 8601), e.g. an emulator's clock; default the system clock."),
     ] = None,
+    order_ids: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--order-id", help="Ask about these orders only (repeatable): no getOrders, the service judges windows."
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Decide and report, send nothing, record nothing.")
     ] = False,
@@ -605,7 +611,9 @@ def request_reviews(
     try:
         with SellingPartnerClient(credentials, endpoint=endpoint, token_url=token_url) as client:
             requester = Requester(client, journal, marketplace_id, today, dry_run=dry_run)
-            orders = requester.discover(since.astimezone(UTC) if since else None)
+            orders: list[dict[str, Any] | str] = (
+                list(order_ids) if order_ids else list(requester.discover(since.astimezone(UTC) if since else None))
+            )
             run_id = journal.start_run(today, endpoint)
             if sys.stderr.isatty():
                 with typer.progressbar(length=len(orders), label="asking", file=sys.stderr) as bar:

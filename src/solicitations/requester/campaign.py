@@ -68,10 +68,12 @@ class Requester:
             )
         )
 
-    def run(self, orders: Iterable[dict[str, Any]], run_id: int) -> Summary:
+    def run(self, orders: Iterable[dict[str, Any] | str], run_id: int) -> Summary:
+        """Decide each order: a document from getOrders, or an order id alone (`--order-id`), whose window
+        the service judges, since Amazon's sandbox matches no getOrders query of real dates."""
         summary = Summary()
         for doc in orders:
-            order_id = str(doc.get("AmazonOrderId"))
+            order_id = doc if isinstance(doc, str) else str(doc.get("AmazonOrderId"))
             decision = self._decide(doc, order_id, run_id, summary)
             self.progress(order_id, decision)
         return summary
@@ -80,13 +82,15 @@ class Requester:
         if not self.dry_run:
             self.journal.record(run_id, order_id, self.marketplace_id, state, **details)
 
-    def _decide(self, doc: dict[str, Any], order_id: str, run_id: int, summary: Summary) -> str:
+    def _decide(self, doc: dict[str, Any] | str, order_id: str, run_id: int, summary: Summary) -> str:
         entry = self.journal.get(order_id)
         if entry is not None and entry.state is State.ASKED:
             summary.asked_before.append(order_id)
             return "asked earlier"
         if entry is not None and entry.maybe_sent:
             return self._ask(order_id, run_id, summary, entry)
+        if isinstance(doc, str):
+            return self._offered(order_id, run_id, summary, entry)
         try:
             order = order_from_document(doc, default_seller_id="-")
         except InvalidOrder as error:
@@ -100,6 +104,10 @@ class Requester:
             return f"window opens {span.opens.isoformat()}"
         if reason is not None:
             return self._not_offered(order_id, run_id, summary, reason.value)
+        return self._offered(order_id, run_id, summary, entry)
+
+    def _offered(self, order_id: str, run_id: int, summary: Summary, entry: Entry | None) -> str:
+        """Ask the service which actions it offers for the order, and ask the buyer when it offers ours."""
         try:
             actions = self.client.get_solicitation_actions_for_order(order_id, self.marketplace_id)
         except (SpApiError, httpx.TransportError) as error:
