@@ -7,8 +7,14 @@ from typing import Any
 from urllib.parse import quote
 
 from solicitations.client.core import Core, Steps, format_instant
-from solicitations.client.pacing import GET_ORDER, GET_ORDER_BUYER_INFO, GET_ORDER_ITEMS, GET_ORDERS
-from solicitations.domain.usage_plans import CREATE_REVIEW_SOLICITATION, GET_ACTIONS
+from solicitations.domain.usage_plans import (
+    CREATE_REVIEW_SOLICITATION,
+    GET_ACTIONS,
+    GET_ORDER,
+    GET_ORDER_BUYER_INFO,
+    GET_ORDER_ITEMS,
+    GET_ORDERS,
+)
 
 REVIEW_ACTION = "productReviewAndSellerFeedback"
 

@@ -11,20 +11,6 @@ from dataclasses import dataclass
 
 from solicitations.domain.usage_plans import DEFAULT_PLANS, UsagePlan
 
-GET_ORDERS = "getOrders"
-GET_ORDER = "getOrder"
-GET_ORDER_ITEMS = "getOrderItems"
-GET_ORDER_BUYER_INFO = "getOrderBuyerInfo"
-
-# Amazon's documented default plans (the models' descriptions).
-DOCUMENTED_PLANS: dict[str, UsagePlan] = {
-    **DEFAULT_PLANS,
-    GET_ORDERS: UsagePlan(rate=0.0167, burst=20),
-    GET_ORDER: UsagePlan(rate=0.5, burst=30),
-    GET_ORDER_ITEMS: UsagePlan(rate=0.5, burst=30),
-    GET_ORDER_BUYER_INFO: UsagePlan(rate=0.5, burst=30),
-}
-
 
 class TokenBucket:
     """Reservations against a bucket: each caller takes a token now and is told how long to wait for it."""
@@ -71,7 +57,7 @@ class Pacer:
 
     def bucket(self, operation: str) -> TokenBucket:
         if operation not in self._buckets:
-            self._buckets[operation] = TokenBucket(DOCUMENTED_PLANS[operation], self.monotonic)
+            self._buckets[operation] = TokenBucket(DEFAULT_PLANS[operation], self.monotonic)
         return self._buckets[operation]
 
     def observe(self, operation: str, rate_limit_header: str | None) -> None:

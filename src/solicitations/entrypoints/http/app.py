@@ -36,6 +36,13 @@ log = logging.getLogger("solicitations.http")
 WORKER_STOP_SECONDS = 5.0  # then in-flight sends are cancelled; their leases expire and they go out again
 
 
+async def server_error(request: Request, exc: Exception) -> Response:
+    """A bug's answer: Amazon's InternalFailure, the traceback only in the log under the request id."""
+    request_id = rendering.new_request_id()
+    log.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
+    return rendering.error_response(errors.INTERNAL_FAILURE, request_id)
+
+
 def create_app(container: Container, *, worker: bool = False) -> Starlette:
     """The app for one container, closed when the app shuts down; `worker` runs a delivery worker alongside."""
     settings = container.settings
@@ -60,11 +67,6 @@ def create_app(container: Container, *, worker: bool = False) -> Starlette:
         from solicitations.entrypoints.http.admin import admin_routes
 
         routes += admin_routes(container, settings.admin_token)
-
-    async def server_error(request: Request, exc: Exception) -> Response:
-        request_id = rendering.new_request_id()
-        log.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
-        return rendering.error_response(errors.INTERNAL_FAILURE, request_id)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -34,7 +34,7 @@ from solicitations.domain.sandbox import (
 from solicitations.domain.tokens import token_hash
 from solicitations.domain.usage_plans import RATE_LIMIT_HEADER_STATUSES, BucketKey
 from solicitations.entrypoints.http import rendering
-from solicitations.entrypoints.http.app import create_app
+from solicitations.entrypoints.http.app import create_app, server_error
 from solicitations.entrypoints.http.header_names import error_type_header
 from solicitations.entrypoints.http.requests import read_body
 from solicitations.entrypoints.http.routing import Endpoint, route
@@ -126,11 +126,6 @@ def create_sandbox_app(container: Container) -> Starlette:
             await rendering.error_response(errors.NOT_FOUND, rendering.new_request_id())(scope, receive, send)
         else:
             await regular(scope, receive, send)
-
-    async def server_error(request: Request, exc: Exception) -> Response:
-        request_id = rendering.new_request_id()
-        log.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
-        return rendering.error_response(errors.INTERNAL_FAILURE, request_id)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
