@@ -451,6 +451,18 @@ def test_admin_access_token_bodies_with_bad_fields(client, container, seeded, ad
     assert counts(container) == before
 
 
+@pytest.mark.parametrize("uri", ["http://[", "https://]/cb", "http://[::1/cb", "http://a]b/"])
+def test_admin_application_with_a_malformed_redirect_uri_is_400(client, container, seeded, admin_headers, uri):
+    """urlsplit raises on an unbalanced IPv6 bracket; that must be the client's 400, not a 500."""
+    before = counts(container)
+    body = {"name": "Bracket Tool", "roles": ["Buyer Solicitation"], "redirectUris": [uri]}
+    response = client.post("/admin/v1/applications", json=body, headers=admin_headers)
+    assert_amazon_error(response)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "InvalidInput"
+    assert counts(container) == before
+
+
 # ------------------------------------------------------------------------------- valid but unusual ids
 
 

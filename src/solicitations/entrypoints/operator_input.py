@@ -143,7 +143,10 @@ def _redirect_uris(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
         raise invalid("redirectUris must be a list of absolute http(s) URLs")
     for uri in value:
-        parts = urlsplit(uri)
+        try:
+            parts = urlsplit(uri)
+        except ValueError:  # urlsplit refuses malformed hosts such as an unbalanced "[" or "]"
+            raise invalid(f"redirect URI {uri[:80]!r} must be an absolute http(s) URL without a fragment") from None
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment or len(uri) > _MAX_URI:
             raise invalid(f"redirect URI {uri[:80]!r} must be an absolute http(s) URL without a fragment")
     return tuple(value)
