@@ -217,7 +217,7 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         return {"messages": [_message_document(m) for m in messages]}
 
     async def retry_message(request: Request) -> Any:
-        message_id = whole_number(request.path_params["messageId"], "messageId", 1, MAX_MESSAGE_ID)
+        message_id = whole_number(request.path_params["id"], "id", 1, MAX_MESSAGE_ID)
         return _message_document(await delivery.requeue(message_id))
 
     plan_path = "/admin/v1/usage-plans/{sellerId}/{applicationId}/{operationId}"
@@ -234,5 +234,5 @@ def admin_routes(container: Container, admin_token: str) -> list[Route]:
         route("/admin/v1/orders/{amazonOrderId}", {"PUT": guarded(put_order), "GET": guarded(get_order)}),
         route("/admin/v1/access-tokens", {"POST": guarded(issue_token)}),
         route("/admin/v1/outbox", {"GET": guarded(list_outbox)}),
-        route("/admin/v1/outbox/{messageId}/retry", {"POST": guarded(retry_message)}),
+        route("/admin/v1/outbox/{id}/retry", {"POST": guarded(retry_message)}),
     ]
