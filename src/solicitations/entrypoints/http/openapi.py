@@ -6,11 +6,20 @@ types are the ones this service really sends, so a property-based tester can hol
 
 from typing import Any
 
+from solicitations.domain import identifiers
 from solicitations.domain.marketplaces import MARKETPLACES
 from solicitations.domain.messages import OPT_OUT_PATH, MessageState
 from solicitations.domain.usage_plans import CREATE_REVIEW_SOLICITATION, GET_ACTIONS
 from solicitations.entrypoints.http.emulator import CLOCK_OPENAPI
-from solicitations.entrypoints.operator_input import MAX_LIST, MAX_MESSAGE_ID
+from solicitations.entrypoints.operator_input import (
+    MAX_BURST,
+    MAX_LIST,
+    MAX_MESSAGE_ID,
+    MAX_RATE,
+    MAX_URI,
+    MIN_RATE,
+    REDIRECT_URI_PATTERN,
+)
 
 _REF = "#/components/schemas/"
 
@@ -81,8 +90,14 @@ _MARKETPLACE_IDS = {
         "maxItems": 1,
     },
 }
-# What the admin API checks of identifiers and names (it refuses blank ones).
-_ID = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "\\S"}
+# What the admin API checks of identifiers (domain.identifiers' rule) and names (it refuses blank ones).
+_ID = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": identifiers.MAX_LENGTH,
+    "pattern": identifiers.pattern(),
+    "description": "Printable characters, not all spaces.",
+}
 _NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}
 _MARKETPLACE_LIST = {"type": "array", "items": {"type": "string", "enum": sorted(MARKETPLACES)}}
 _ROLES = {"type": "array", "items": {"type": "string", "minLength": 1}}
@@ -200,7 +215,7 @@ _SCHEMAS: dict[str, Any] = {
             "roles": _ROLES,
             "redirectUris": {
                 "type": "array",
-                "items": {"type": "string", "maxLength": 2048, "pattern": "^https?://[^/#\\s]+[^#\\s]*$"},
+                "items": {"type": "string", "maxLength": MAX_URI, "pattern": REDIRECT_URI_PATTERN},
             },
         },
     },
@@ -323,7 +338,10 @@ _SCHEMAS: dict[str, Any] = {
     "UsagePlan": {
         "type": "object",
         "required": ["rate", "burst"],
-        "properties": {"rate": {"type": "number"}, "burst": {"type": "integer"}},
+        "properties": {
+            "rate": {"type": "number", "minimum": MIN_RATE, "maximum": MAX_RATE},
+            "burst": {"type": "integer", "minimum": 1, "maximum": MAX_BURST},
+        },
     },
     "UsagePlanState": {
         "type": "object",
@@ -349,9 +367,16 @@ _SCHEMAS: dict[str, Any] = {
     },
 }
 
+
+def _path_id(name: str) -> dict[str, Any]:
+    """A path parameter the admin API checks with the identifier rule."""
+    return {"name": name, "in": "path", "required": True, "schema": _ID}
+
+
 _PLAN_PARAMETERS = [
-    {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-    for name in ("sellerId", "applicationId", "operationId")
+    _path_id("sellerId"),
+    _path_id("applicationId"),
+    {"name": "operationId", "in": "path", "required": True, "schema": {"type": "string"}},
 ]
 
 
@@ -537,7 +562,11 @@ def openapi_document(*, admin: bool, metrics: bool, emulator: bool = False) -> d
                 "tags": ["identity"],
                 "security": [],
                 "requestBody": _form_body(("seller_id", "password", "next")),
-                "responses": {"303": {"description": "Signed in."}, "401": _html("Wrong seller id or password.")},
+                "responses": {
+                    "303": {"description": "Signed in."},
+                    "400": _html("The seller id is missing or not a valid identifier."),
+                    "401": _html("Wrong seller id or password."),
+                },
             }
         },
         OPT_OUT_PATH + "/{token}": {
@@ -590,7 +619,7 @@ def openapi_document(*, admin: bool, metrics: bool, emulator: bool = False) -> d
         paths["/admin/v1/sellers/{sellerId}"] = {
             "put": {
                 **_admin_operation("Create or replace a seller.", "Seller", "Seller"),
-                "parameters": [{"name": "sellerId", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "parameters": [_path_id("sellerId")],
             }
         }
         paths["/admin/v1/orders/{amazonOrderId}"] = {
@@ -613,7 +642,7 @@ def openapi_document(*, admin: bool, metrics: bool, emulator: bool = False) -> d
                 "parameters": _PLAN_PARAMETERS,
             },
         }
-        application_id = [{"name": "applicationId", "in": "path", "required": True, "schema": {"type": "string"}}]
+        application_id = [_path_id("applicationId")]
         paths["/admin/v1/applications"] = {
             "post": _admin_operation(
                 "Register an application (its secret is shown once).", "Application", "ApplicationRequest"
@@ -636,7 +665,7 @@ def openapi_document(*, admin: bool, metrics: bool, emulator: bool = False) -> d
             "delete": {
                 **_admin_operation("Revoke the authorization and every token minted from it.", "Revoked"),
                 "parameters": [
-                    {"name": "sellerId", "in": "path", "required": True, "schema": {"type": "string"}},
+                    _path_id("sellerId"),
                     *application_id,
                 ],
             }
@@ -663,13 +692,14 @@ def openapi_document(*, admin: bool, metrics: bool, emulator: bool = False) -> d
                 ],
             }
         }
-        paths["/admin/v1/outbox/{messageId}/retry"] = {
+        paths["/admin/v1/outbox/{id}/retry"] = {
             "post": {
                 **_admin_operation("Requeue a dead message: due now, with fresh attempts.", "OutboxMessage"),
                 "parameters": [
                     {
-                        "name": "messageId",
+                        "name": "id",
                         "in": "path",
+                        "description": "The message's `id` in the outbox (not its Message-ID header).",
                         "required": True,
                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_MESSAGE_ID},
                     }
