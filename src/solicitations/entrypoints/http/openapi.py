@@ -95,7 +95,7 @@ _ID = {
     "type": "string",
     "minLength": 1,
     "maxLength": identifiers.MAX_LENGTH,
-    "pattern": identifiers.pattern(),
+    "pattern": identifiers.PATTERN,
     "description": "Printable characters, not all spaces.",
 }
 _NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}
